@@ -1,0 +1,167 @@
+"""A multilayer perceptron whose parameters live in one flat float32 array.
+
+All weights come first (W0, W1, ...), then all biases (b0, b1, ...); the
+per-layer arrays are views into it. One flat array lets an optimiser update
+every parameter in a handful of vectorized calls, and lets the renderer
+upload every weight in one write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnviz.model.activations import Activation, get_activation
+from nnviz.model.outputs import OUTPUTS, OutputLayer
+
+DTYPE = np.float32
+
+
+def _offsets(sizes: list[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+@dataclass
+class _BatchBuffers:
+    """Scratch arrays for one batch size, reused across steps to avoid allocation."""
+
+    activations: list[np.ndarray]
+    deltas: list[np.ndarray]
+
+
+class Network:
+    def __init__(self, layer_sizes, activation: str = "sigmoid", output: str = "softmax", dtype=DTYPE):
+        # dtype is float32 for training; float64 serves the finite-difference gradient check.
+        self.dtype = np.dtype(dtype)
+        self.layer_sizes = [int(n) for n in layer_sizes]
+        self.activation: Activation = get_activation(activation)
+        self.output: OutputLayer = OUTPUTS[output]
+        fan_pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.weight_offsets = _offsets([i * o for i, o in fan_pairs])
+        self.bias_offsets = _offsets([o for _, o in fan_pairs]) + self.weight_offsets[-1]
+        self.params = np.zeros(int(self.bias_offsets[-1]), dtype=self.dtype)
+        self.grads = np.zeros_like(self.params)
+        self.weights = self._views(self.params, fan_pairs)
+        self.biases = self._bias_views(self.params)
+        self.weight_grads = self._views(self.grads, fan_pairs)
+        self.bias_grads = self._bias_views(self.grads)
+        self._buffers: dict[int, _BatchBuffers] = {}
+
+    def _views(self, flat, fan_pairs):
+        return [
+            flat[self.weight_offsets[k] : self.weight_offsets[k + 1]].reshape(fan_in, fan_out)
+            for k, (fan_in, fan_out) in enumerate(fan_pairs)
+        ]
+
+    def _bias_views(self, flat):
+        return [flat[self.bias_offsets[k] : self.bias_offsets[k + 1]] for k in range(self.num_weight_layers)]
+
+    @property
+    def num_weight_layers(self) -> int:
+        return len(self.layer_sizes) - 1
+
+    @property
+    def num_weights(self) -> int:
+        return int(self.weight_offsets[-1])
+
+    @property
+    def flat_weights(self) -> np.ndarray:
+        """Every weight, W0.ravel() then W1.ravel() ..., as one view."""
+        return self.params[: self.num_weights]
+
+    def set_activation(self, name: str) -> None:
+        self.activation = get_activation(name)
+
+    # ----------------------------------------------------------------- forward
+    def _buffers_for(self, batch: int) -> _BatchBuffers:
+        buffers = self._buffers.get(batch)
+        if buffers is None:
+            buffers = _BatchBuffers(
+                activations=[np.empty((batch, n), self.dtype) for n in self.layer_sizes],
+                deltas=[np.empty((batch, n), self.dtype) for n in self.layer_sizes[1:]],
+            )
+            self._buffers = {batch: buffers}  # keep one size: batch size changes are rare
+        return buffers
+
+    def _forward_into(self, activations: list[np.ndarray]) -> None:
+        last = self.num_weight_layers - 1
+        for k in range(self.num_weight_layers):
+            z = activations[k + 1]
+            np.matmul(activations[k], self.weights[k], out=z)
+            z += self.biases[k]
+            (self.output if k == last else self.activation).apply_(z)
+
+    def forward(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every layer's activations for a batch (B, n0) or one sample (n0,).
+
+        Returns new arrays (safe to keep); element 0 is the input itself.
+        """
+        x = np.asarray(x, dtype=self.dtype)
+        single = x.ndim == 1
+        batch = x[None, :] if single else x
+        activations = [batch] + [np.empty((len(batch), n), self.dtype) for n in self.layer_sizes[1:]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._forward_into(activations)
+        return [a[0] for a in activations] if single else activations
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)[-1].argmax(axis=-1)
+
+    # ---------------------------------------------------------------- backward
+    def input_buffer(self, batch: int) -> np.ndarray:
+        """The array a caller fills with a batch before :meth:`train_step_gradients`."""
+        return self._buffers_for(batch).activations[0]
+
+    def compute_gradients(self, labels: np.ndarray, weight_decay: float = 0.0) -> tuple[float, int]:
+        """Forward and backward pass on the batch in :meth:`input_buffer`.
+
+        Fills ``self.grads`` with d(mean cost)/d(params) (+ L2 weight decay on
+        weights) and returns (mean cost, number of correct predictions).
+        """
+        buffers = self._buffers_for(len(labels))
+        acts, deltas = buffers.activations, buffers.deltas
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._forward_into(acts)
+            probabilities = acts[-1]
+            cost = self.output.cost(probabilities, labels)
+            correct = int(np.count_nonzero(probabilities.argmax(axis=1) == labels))
+            delta = self.output.delta_(probabilities, labels, out=deltas[-1])
+            for k in range(self.num_weight_layers - 1, -1, -1):
+                np.matmul(acts[k].T, delta, out=self.weight_grads[k])
+                np.sum(delta, axis=0, out=self.bias_grads[k])
+                if k > 0:
+                    previous = deltas[k - 1]
+                    np.matmul(delta, self.weights[k].T, out=previous)
+                    delta = self.activation.scale_by_derivative_(previous, acts[k])
+        if weight_decay:
+            self.grads[: self.num_weights] += np.float32(weight_decay) * self.flat_weights
+        return cost, correct
+
+    def cost(self, x: np.ndarray, labels: np.ndarray) -> float:
+        return self.output.cost(self.forward(x)[-1], labels)
+
+
+@dataclass
+class Initializer:
+    """How a layer's weights and biases are drawn."""
+
+    name: str
+    weight_std: callable = field(repr=False)
+    random_biases: bool
+
+
+INITIALIZERS = {
+    # Nielsen's textbook: everything standard normal.
+    "normal": Initializer("normal", lambda fan_in, fan_out: 1.0, random_biases=True),
+    "xavier": Initializer("xavier", lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)), random_biases=False),
+    "he": Initializer("he", lambda fan_in, fan_out: np.sqrt(2.0 / fan_in), random_biases=False),
+}
+
+
+def initialize(network: Network, scheme: str, rng: np.random.Generator) -> None:
+    init = INITIALIZERS[scheme]
+    for W, b in zip(network.weights, network.biases):
+        fan_in, fan_out = W.shape
+        W[...] = rng.standard_normal(W.shape, dtype=DTYPE) * DTYPE(init.weight_std(fan_in, fan_out))
+        b[...] = rng.standard_normal(b.shape, dtype=DTYPE) if init.random_biases else 0.0

@@ -1,0 +1,88 @@
+"""Optimisers that update a flat parameter array in a few vectorized calls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    name: str
+
+    def __init__(self, size: int):
+        self._scratch = np.zeros(size, dtype=np.float32)
+
+    def step(self, params: np.ndarray, grads: np.ndarray, learning_rate: float) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget accumulated state (after re-initialising the parameters)."""
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+    def step(self, params, grads, learning_rate):
+        np.multiply(grads, np.float32(learning_rate), out=self._scratch)
+        params -= self._scratch
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+
+    def __init__(self, size: int, momentum: float = 0.9):
+        super().__init__(size)
+        self.momentum = np.float32(momentum)
+        self.velocity = np.zeros(size, dtype=np.float32)
+
+    def step(self, params, grads, learning_rate):
+        self.velocity *= self.momentum
+        np.multiply(grads, np.float32(learning_rate), out=self._scratch)
+        self.velocity -= self._scratch
+        params += self.velocity
+
+    def reset(self):
+        self.velocity.fill(0.0)
+
+
+class Adam(Optimizer):
+    name = "adam"
+
+    def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(size)
+        self.beta1, self.beta2, self.eps = beta1, beta2, np.float32(eps)
+        self.m = np.zeros(size, dtype=np.float32)
+        self.v = np.zeros(size, dtype=np.float32)
+        self.t = 0
+
+    def step(self, params, grads, learning_rate):
+        self.t += 1
+        b1, b2, scratch = self.beta1, self.beta2, self._scratch
+        self.m *= np.float32(b1)
+        np.multiply(grads, np.float32(1.0 - b1), out=scratch)
+        self.m += scratch
+        self.v *= np.float32(b2)
+        np.multiply(grads, grads, out=scratch)
+        scratch *= np.float32(1.0 - b2)
+        self.v += scratch
+        # Bias correction folded into the step size and epsilon (Kingma & Ba, sec. 2).
+        correction1 = 1.0 - b1**self.t
+        correction2 = np.sqrt(1.0 - b2**self.t)
+        np.sqrt(self.v, out=scratch)
+        scratch += self.eps * np.float32(correction2)
+        np.divide(self.m, scratch, out=scratch)
+        scratch *= np.float32(learning_rate * correction2 / correction1)
+        params -= scratch
+
+    def reset(self):
+        self.m.fill(0.0)
+        self.v.fill(0.0)
+        self.t = 0
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+
+
+def make_optimizer(name: str, size: int, momentum: float = 0.9) -> Optimizer:
+    if name == "momentum":
+        return Momentum(size, momentum)
+    return OPTIMIZERS[name](size)
