@@ -1,0 +1,78 @@
+"""``nnviz train``: headless training with a progress bar and per-epoch accuracy."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from nnviz.data import load_dataset
+from nnviz.errors import NnvizError
+from nnviz.model.trainer import Trainer
+from nnviz.model.weights_io import save_weights
+
+#: Batches trained between progress-bar refreshes.
+PROGRESS_CHUNK = 50
+
+
+def check_writable(path: str) -> None:
+    """Fail before training, not after, when the results could not be saved."""
+    target = Path(path)
+    if target.suffix != ".npz":
+        raise NnvizError(f"--save {path}: weight files must end in .npz")
+    if not target.parent.is_dir():
+        raise NnvizError(f"--save {path}: directory {target.parent} does not exist")
+    if target.is_dir():
+        raise NnvizError(f"--save {path}: is a directory")
+
+
+def make_trainer(args: argparse.Namespace, config, loaded) -> Trainer:
+    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
+    if loaded:
+        trainer.load_parameters(loaded.flat_parameters())
+    return trainer
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from nnviz.cli import build_config
+
+    config, loaded = build_config(args)
+    if args.save:
+        check_writable(args.save)
+    trainer = make_trainer(args, config, loaded)
+    print(
+        f"training {config.layers} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
+        f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
+        flush=True,
+    )
+    for epoch in range(1, args.epochs + 1):
+        summary = _train_one_epoch(trainer, epoch, args.epochs)
+        if trainer.diverged:
+            print(f"nnviz: {trainer.diverged}", flush=True)
+            return 1
+        print(
+            f"epoch {epoch}/{args.epochs}: test accuracy {summary.test_accuracy:.2%}, "
+            f"loss {summary.loss:.4f}, train accuracy {summary.train_accuracy:.2%}, "
+            f"{summary.seconds:.1f} s ({trainer.num_train_samples / summary.seconds:,.0f} samples/s)",
+            flush=True,
+        )
+    if args.save:
+        save_weights(args.save, trainer.network, trainer.config, samples_seen=trainer.samples_seen,
+                     dataset=args.dataset, test_accuracy=trainer.test_accuracy)
+        print(f"saved weights to {args.save}")
+    return 0
+
+
+def _train_one_epoch(trainer: Trainer, epoch: int, epochs: int):
+    start = time.perf_counter()
+    with tqdm(total=trainer.batches_per_epoch, desc=f"epoch {epoch}/{epochs}", unit="batch",
+              leave=False, disable=None) as bar:
+        while trainer.epoch < epoch and not trainer.diverged:
+            done = trainer.train_batches(min(PROGRESS_CHUNK, trainer.batches_per_epoch - trainer.batch_in_epoch))
+            bar.update(done)
+            if done == 0:
+                break
+    return trainer.last_epoch_summary(time.perf_counter() - start)
