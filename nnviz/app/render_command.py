@@ -1,0 +1,83 @@
+"""``nnviz render``: one frame of the network, offscreen, into a PNG file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nnviz.errors import NnvizError
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (1 <= width <= 8192 and 1 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between 1 and 8192")
+    return width, height
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    from nnviz.engine.camera import PRESET_NAMES
+    from nnviz.engine.colormaps import COLORMAP_NAMES
+
+    group = parser.add_argument_group("image")
+    group.add_argument("--out", required=True, metavar="FILE", help="PNG file to write")
+    group.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="default: 1280x720")
+    group.add_argument("--camera", choices=PRESET_NAMES, default="default")
+    group.add_argument("--steps", type=int, default=0, metavar="N", help="train N mini-batches before rendering")
+    group.add_argument("--sample", type=int, default=0, metavar="I", help="index of the test-set image shown")
+    group.add_argument("--colormap", choices=COLORMAP_NAMES, default=COLORMAP_NAMES[0])
+    group.add_argument("--threshold", type=float, default=None, metavar="W",
+                       help="hide weights with |w| below W (default: automatic)")
+    group.add_argument("--samples", type=int, default=4, metavar="N", help="multisampling (0 turns it off)")
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from nnviz.cli import build_config
+    from nnviz.data import load_dataset
+    from nnviz.engine.offscreen import render_network_image
+    from nnviz.engine.image_io import save_png
+    from nnviz.model.trainer import Trainer
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise NnvizError(f"--out {args.out}: the image must be a .png file")
+    if not out.parent.is_dir():
+        raise NnvizError(f"--out {args.out}: directory {out.parent} does not exist")
+    if args.steps < 0:
+        raise NnvizError(f"--steps {args.steps}: must be 0 or more")
+    config, loaded = build_config(args)
+    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    if not 0 <= args.sample < len(dataset.test_labels):
+        raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(dataset.test_labels) - 1}")
+    trainer = Trainer(config, dataset.train_images, dataset.train_labels)
+    if loaded:
+        trainer.load_parameters(loaded.flat_parameters())
+    trainer.train_batches(args.steps)
+    if trainer.diverged:
+        raise NnvizError(trainer.diverged)
+
+    image, label = dataset.test_images[args.sample], int(dataset.test_labels[args.sample])
+    activations = trainer.activations_for(image)
+    network = trainer.network
+    rgb = render_network_image(
+        network.layer_sizes,
+        network.weights,
+        network.biases,
+        activations,
+        predicted=int(activations[-1].argmax()),
+        true=label,
+        width=args.size[0],
+        height=args.size[1],
+        camera=args.camera,
+        samples=args.samples,
+        threshold=args.threshold,
+        colormap=args.colormap,
+        activation_range=network.activation.output_range,
+    )
+    save_png(out, rgb)
+    print(f"wrote {out} ({args.size[0]}x{args.size[1]}): showing test image {args.sample}, "
+          f"a {dataset.class_names[label]}, predicted {dataset.class_names[int(activations[-1].argmax())]}")
+    return 0

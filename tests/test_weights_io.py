@@ -1,0 +1,116 @@
+"""The .npz weight format: a public interface, loaded without pickle."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nnviz.errors import NnvizError
+from nnviz.model.config import TrainConfig
+from nnviz.model.network import Network, initialize
+from nnviz.model.weights_io import load_weights, save_weights
+
+CONFIG = TrainConfig(layers=(784, 16, 16, 10), activation="relu", learning_rate=0.01, seed=5)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    network = Network(CONFIG.layers, CONFIG.activation, CONFIG.output)
+    initialize(network, "he", np.random.default_rng(1))
+    path = save_weights(tmp_path / "w.npz", network, CONFIG, samples_seen=1234)
+    return path, network
+
+
+def _rewrite(path, **changes):
+    """Copy of a saved file with entries replaced (None removes one)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    for name, value in changes.items():
+        if value is None:
+            arrays.pop(name)
+        else:
+            arrays[name] = value
+    target = path.with_name("changed.npz")
+    np.savez(target, **arrays)
+    return target
+
+
+def test_format_is_readable_by_plain_numpy(saved):
+    path, network = saved
+    with np.load(path, allow_pickle=False) as archive:
+        assert sorted(archive.files) == ["W0", "W1", "W2", "b0", "b1", "b2", "config"]
+        assert archive["W0"].shape == (784, 16) and archive["W0"].dtype == np.float32
+        assert archive["b2"].shape == (10,)
+        np.testing.assert_array_equal(archive["W1"], network.weights[1])
+        meta = json.loads(str(archive["config"]))
+    assert meta["layers"] == [784, 16, 16, 10]
+    assert meta["activation"] == "relu" and meta["output"] == "softmax"
+    assert meta["learning_rate"] == 0.01 and meta["samples_seen"] == 1234
+
+
+def test_round_trip(saved):
+    path, network = saved
+    loaded = load_weights(path)
+    assert loaded.config == CONFIG
+    np.testing.assert_array_equal(loaded.flat_parameters(), network.params)
+    assert loaded.extra["samples_seen"] == 1234
+
+
+def test_pickled_objects_are_refused(saved, tmp_path):
+    path, _ = saved
+    bad = _rewrite(path, W0=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(NnvizError, match="pickled Python objects; refusing"):
+        load_weights(bad)
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"W1": None}, "is missing 'W1'"),
+        ({"config": None}, "has no 'config' entry"),
+        ({"W1": np.zeros((16, 15), np.float32)}, r"'W1' has shape \(16, 15\), expected \(16, 16\)"),
+        ({"b0": np.full(16, np.nan, np.float32)}, "'b0' contains NaN"),
+        ({"W3": np.zeros((10, 2), np.float32)}, "has 'W3'"),
+        ({"W0": np.zeros((784, 16), np.int32)}, "'W0' has dtype int32"),
+        ({"config": np.array("{not json")}, "'config' is not valid JSON"),
+        ({"config": np.array(json.dumps({"layers": [784, 10]}))}, "'config' has no 'activation'"),
+        ({"config": np.array(json.dumps({"layers": [784, 16, 16, 10], "activation": "swish", "output": "softmax"}))},
+         "--activation 'swish' is not one of"),
+        ({"config": np.array(json.dumps({"layers": "784", "activation": "tanh", "output": "softmax"}))},
+         "layers must be a list of integers"),
+    ],
+)
+def test_damaged_files_get_a_clear_error(saved, changes, message):
+    path, _ = saved
+    bad = _rewrite(path, **changes)
+    with pytest.raises(NnvizError, match=message) as info:
+        load_weights(bad)
+    assert str(bad) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"definitely not a zip", b"PK\x03\x04truncated"])
+def test_not_an_npz(tmp_path, content):
+    path = tmp_path / "junk.npz"
+    path.write_bytes(content)
+    with pytest.raises(NnvizError, match="junk.npz"):
+        load_weights(path)
+    assert path.read_bytes() == content
+
+
+def test_save_is_atomic_and_checks_the_target(saved, tmp_path, monkeypatch):
+    path, network = saved
+    with pytest.raises(NnvizError, match="does not exist"):
+        save_weights(tmp_path / "nowhere" / "w.npz", network, CONFIG)
+    with pytest.raises(NnvizError, match="must end in .npz"):
+        save_weights(tmp_path / "w.txt", network, CONFIG)
+    before = path.read_bytes()
+
+    def disk_full(handle, **arrays):
+        handle.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(NnvizError, match="cannot write: No space left on device"):
+        save_weights(path, network, CONFIG)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
