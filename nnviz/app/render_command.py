@@ -19,16 +19,15 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
-    from nnviz.engine.camera import PRESET_NAMES
-    from nnviz.engine.colormaps import COLORMAP_NAMES
-
+    # Camera and colormap names are checked in run_render, so building the
+    # parser (for every command) does not import the engine.
     group = parser.add_argument_group("image")
     group.add_argument("--out", required=True, metavar="FILE", help="PNG file to write")
     group.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="default: 1280x720")
-    group.add_argument("--camera", choices=PRESET_NAMES, default="default")
+    group.add_argument("--camera", default="default", help="default, front, side, top or input")
     group.add_argument("--steps", type=int, default=0, metavar="N", help="train N mini-batches before rendering")
     group.add_argument("--sample", type=int, default=0, metavar="I", help="index of the test-set image shown")
-    group.add_argument("--colormap", choices=COLORMAP_NAMES, default=COLORMAP_NAMES[0])
+    group.add_argument("--colormap", default=None, help="weight colours, e.g. coolwarm or a colour-blind-safe one")
     group.add_argument("--threshold", type=float, default=None, metavar="W",
                        help="hide weights with |w| below W (default: automatic)")
     group.add_argument("--samples", type=int, default=4, metavar="N", help="multisampling (0 turns it off)")
@@ -37,6 +36,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 def run_render(args: argparse.Namespace) -> int:
     from nnviz.cli import build_config
     from nnviz.data import load_dataset
+    from nnviz.engine.camera import PRESET_NAMES
+    from nnviz.engine.colormaps import COLORMAP_NAMES
     from nnviz.engine.offscreen import render_network_image
     from nnviz.engine.image_io import save_png
     from nnviz.model.trainer import Trainer
@@ -46,6 +47,10 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(f"--out {args.out}: the image must be a .png file")
     if not out.parent.is_dir():
         raise NnvizError(f"--out {args.out}: directory {out.parent} does not exist")
+    if args.camera not in PRESET_NAMES:
+        raise NnvizError(f"--camera {args.camera}: not one of {', '.join(PRESET_NAMES)}")
+    if args.colormap is not None and args.colormap not in COLORMAP_NAMES:
+        raise NnvizError(f"--colormap {args.colormap}: not one of {', '.join(COLORMAP_NAMES)}")
     if args.steps < 0:
         raise NnvizError(f"--steps {args.steps}: must be 0 or more")
     config, loaded = build_config(args)
@@ -74,7 +79,7 @@ def run_render(args: argparse.Namespace) -> int:
         camera=args.camera,
         samples=args.samples,
         threshold=args.threshold,
-        colormap=args.colormap,
+        colormap=args.colormap or COLORMAP_NAMES[0],
         activation_range=network.activation.output_range,
     )
     save_png(out, rgb)

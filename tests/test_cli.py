@@ -1,0 +1,115 @@
+"""The command line as users run it: messages, exit codes, and real training."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnviz.cli import main
+from tests.conftest import REPO
+
+
+def run_cli(*args, timeout=600):
+    return subprocess.run([sys.executable, str(REPO / "main.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+
+
+def assert_one_line_error(capsys, args, *fragments):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(list(args))
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["--layers", "784,0,10"], ["--layers 784,0,10", "at least one neuron"]),
+        (["--layers", "780,16,10"], ["first layer must be 784"]),
+        (["--layers", "784,16,9"], ["last layer must be 10"]),
+        (["--layers", "784,a,10"], ["--layers", "comma-separated integers"]),
+        (["--layers", "784"], ["at least an input and an output layer"]),
+        (["--lr", "-0.1"], ["--lr -0.1", "must be > 0"]),
+        (["--lr", "abc"], ["--lr", "invalid float value"]),
+        (["--batch-size", "0"], ["--batch-size 0", "at least 1"]),
+        (["--weight-decay", "-1"], ["--weight-decay -1.0", ">= 0"]),
+        (["--momentum", "1.5"], ["--momentum 1.5"]),
+        (["--epochs", "0"], ["--epochs", "must be at least 1"]),
+        (["--activation", "swish"], ["--activation", "invalid choice"]),
+        (["--dataset", "cifar"], ["--dataset", "invalid choice"]),
+        (["--bogus"], ["unrecognized arguments: --bogus"]),
+        (["--save", "/nonexistent-dir/w.npz"], ["--save /nonexistent-dir/w.npz", "does not exist"]),
+        (["--save", "weights.txt"], ["--save weights.txt", "must end in .npz"]),
+        (["--load", "/nonexistent.npz"], ["/nonexistent.npz: no such file"]),
+        (["--data", "/nonexistent-data", "--no-download"], ["/nonexistent-data"]),
+    ],
+)
+def test_bad_train_options(capsys, args, fragments):
+    assert_one_line_error(capsys, ["train", *args], *fragments)
+
+
+def test_load_with_mismatched_layers(capsys, tmp_path):
+    from nnviz.model.config import TrainConfig
+    from nnviz.model.network import Network
+    from nnviz.model.weights_io import save_weights
+
+    path = save_weights(tmp_path / "w.npz", Network([784, 16, 16, 10]), TrainConfig())
+    assert_one_line_error(capsys, ["train", "--load", str(path), "--layers", "784,32,10"],
+                          "--layers 784,32,10 does not match", "784,16,16,10")
+
+
+@pytest.mark.slow
+def test_default_training_reaches_93_percent_and_saves(mnist_dir, tmp_path):
+    weights = tmp_path / "trained.npz"
+    result = run_cli("train", "--epochs", "3", "--seed", "0", "--data", str(mnist_dir), "--save", str(weights))
+    assert result.returncode == 0, result.stderr
+    accuracies = [float(a) for a in re.findall(r"test accuracy ([\d.]+)%", result.stdout)]
+    assert len(accuracies) == 3, result.stdout
+    assert accuracies[-1] >= 93.0, result.stdout
+
+    with np.load(weights, allow_pickle=False) as archive:
+        assert archive["W0"].shape == (784, 16)
+    # The saved network is the trained one: loading it gives the same accuracy.
+    from nnviz.data import load_dataset
+    from nnviz.model.trainer import Trainer
+    from nnviz.model.weights_io import load_weights
+
+    loaded = load_weights(weights)
+    data = load_dataset("mnist", mnist_dir)
+    trainer = Trainer(loaded.config)
+    trainer.load_parameters(loaded.flat_parameters())
+    assert trainer.evaluate(data.test_images, data.test_labels)[1] * 100 == pytest.approx(accuracies[-1], abs=0.005)
+
+
+def test_textbook_preset_trains_with_the_classic_setup(mnist_dir, tmp_path):
+    weights = tmp_path / "textbook.npz"
+    result = run_cli("train", "--preset", "textbook", "--epochs", "1", "--data", str(mnist_dir), "--save", str(weights))
+    assert result.returncode == 0, result.stderr
+    assert "sigmoid/sigmoid, sgd lr 0.5, batch 100, init normal" in result.stdout
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", result.stdout).group(1))
+    assert accuracy > 20.0  # far above chance (10%) after one epoch, though the textbook setup is slow
+
+
+def test_divergence_is_reported_not_raised(mnist_dir):
+    result = run_cli("train", "--epochs", "1", "--activation", "leaky_relu", "--optimizer", "sgd", "--lr", "100",
+                     "--data", str(mnist_dir))
+    assert result.returncode == 1
+    assert "training stopped: the loss became nan" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_data_file_via_cli(tmp_path, mnist_dir):
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (tmp_path / name).symlink_to(mnist_dir / name)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
+    result = run_cli("train", "--data", str(tmp_path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "train-images-idx3-ubyte.gz" in lines[0] and lines[0].startswith("nnviz: error:")
