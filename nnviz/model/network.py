@@ -28,6 +28,7 @@ class _BatchBuffers:
 
     activations: list[np.ndarray]
     deltas: list[np.ndarray]
+    pixels: np.ndarray  # uint8 staging for the input batch
 
 
 class Network:
@@ -80,6 +81,7 @@ class Network:
             buffers = _BatchBuffers(
                 activations=[np.empty((batch, n), self.dtype) for n in self.layer_sizes],
                 deltas=[np.empty((batch, n), self.dtype) for n in self.layer_sizes[1:]],
+                pixels=np.empty((batch, self.layer_sizes[0]), np.uint8),
             )
             self._buffers = {batch: buffers}  # keep one size: batch size changes are rare
         return buffers
@@ -110,8 +112,14 @@ class Network:
 
     # ---------------------------------------------------------------- backward
     def input_buffer(self, batch: int) -> np.ndarray:
-        """The array a caller fills with a batch before :meth:`train_step_gradients`."""
+        """The array a caller fills with a batch before :meth:`compute_gradients`."""
         return self._buffers_for(batch).activations[0]
+
+    def load_pixel_batch(self, pixels: np.ndarray, indices: np.ndarray) -> None:
+        """Fill the input buffer with rows ``indices`` of uint8 ``pixels``, scaled to [0, 1]."""
+        buffers = self._buffers_for(len(indices))
+        np.take(pixels, indices, axis=0, out=buffers.pixels)
+        np.multiply(buffers.pixels, self.dtype.type(1.0 / 255.0), out=buffers.activations[0])
 
     def compute_gradients(self, labels: np.ndarray, weight_decay: float = 0.0) -> tuple[float, int]:
         """Forward and backward pass on the batch in :meth:`input_buffer`.
@@ -121,19 +129,19 @@ class Network:
         """
         buffers = self._buffers_for(len(labels))
         acts, deltas = buffers.activations, buffers.deltas
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._forward_into(acts)
-            probabilities = acts[-1]
-            cost = self.output.cost(probabilities, labels)
-            correct = int(np.count_nonzero(probabilities.argmax(axis=1) == labels))
-            delta = self.output.delta_(probabilities, labels, out=deltas[-1])
-            for k in range(self.num_weight_layers - 1, -1, -1):
-                np.matmul(acts[k].T, delta, out=self.weight_grads[k])
-                np.sum(delta, axis=0, out=self.bias_grads[k])
-                if k > 0:
-                    previous = deltas[k - 1]
-                    np.matmul(delta, self.weights[k].T, out=previous)
-                    delta = self.activation.scale_by_derivative_(previous, acts[k])
+        # The trainer enters np.errstate once per bite, not here per batch: it is slow.
+        self._forward_into(acts)
+        probabilities = acts[-1]
+        cost = self.output.cost(probabilities, labels)
+        correct = int(np.count_nonzero(probabilities.argmax(axis=1) == labels))
+        delta = self.output.delta_(probabilities, labels, out=deltas[-1])
+        for k in range(self.num_weight_layers - 1, -1, -1):
+            np.matmul(acts[k].T, delta, out=self.weight_grads[k])
+            np.add.reduce(delta, axis=0, out=self.bias_grads[k])
+            if k > 0:
+                previous = deltas[k - 1]
+                np.matmul(delta, self.weights[k].T, out=previous)
+                delta = self.activation.scale_by_derivative_(previous, acts[k])
         if weight_decay:
             self.grads[: self.num_weights] += np.float32(weight_decay) * self.flat_weights
         return cost, correct

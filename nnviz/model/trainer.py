@@ -137,31 +137,29 @@ class Trainer:
     # --------------------------------------------------------------- training
     def train_batches(self, count: int) -> int:
         """Train ``count`` mini-batches (fewer if training stops); return how many ran."""
-        done = 0
-        while done < count and self._step():
-            done += 1
-        self._check_parameters()
-        return done
+        return self._train_while(lambda done: done < count)
 
     def train_for(self, seconds: float, max_batches: int | None = None) -> int:
         """Train until ``seconds`` have passed (at least one batch); return how many ran."""
         deadline = time.perf_counter() + seconds
-        done = 0
-        while (max_batches is None or done < max_batches) and self._step():
-            done += 1
-            if time.perf_counter() >= deadline:
-                break
-        self._check_parameters()
-        return done
+        limit = math.inf if max_batches is None else max_batches
+        return self._train_while(lambda done: done < limit and (done == 0 or time.perf_counter() < deadline))
 
     def train_epoch(self) -> EpochSummary:
         """Finish the current epoch."""
         start = time.perf_counter()
         epoch = self.epoch
-        while self.epoch == epoch and self._step():
-            pass
-        self._check_parameters()
+        self._train_while(lambda done: self.epoch == epoch)
         return self.last_epoch_summary(time.perf_counter() - start)
+
+    def _train_while(self, keep_going) -> int:
+        done = 0
+        # A diverging network makes overflows and NaNs; they are detected, not warned about.
+        with np.errstate(all="ignore"):
+            while keep_going(done) and self._step():
+                done += 1
+        self._check_parameters()
+        return done
 
     def last_epoch_summary(self, seconds: float = math.nan) -> EpochSummary:
         point = self.history[-1] if self.history else HistoryPoint(0, math.nan, math.nan, math.nan)
@@ -173,8 +171,7 @@ class Trainer:
         batch_size = self.config.batch_size
         network = self.network
         indices = self._order[self.position : self.position + batch_size]
-        inputs = network.input_buffer(batch_size)
-        np.multiply(self._train_x[indices], np.float32(1.0 / 255.0), out=inputs)
+        network.load_pixel_batch(self._train_x, indices)
         labels = self._train_y[indices]
         cost, correct = network.compute_gradients(labels, self.config.weight_decay)
         if not math.isfinite(cost):

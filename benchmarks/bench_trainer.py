@@ -1,0 +1,110 @@
+"""Trainer throughput beside PyTorch eager on the CPU, measured side by side.
+
+    python benchmarks/bench_trainer.py [--data DIR] [--seconds 2] [--rounds 3]
+
+Both train 784-16-16-10 (tanh, softmax + cross-entropy, Adam) on the same
+MNIST images, drawn uint8 and converted to float per batch. Rounds alternate
+between the two so machine noise hits both alike; the median round counts.
+PyTorch is optional (pip install torch==2.13.0); without it only nnviz runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nnviz.data import load_dataset  # noqa: E402
+from nnviz.model.config import PRESETS  # noqa: E402
+from nnviz.model.trainer import Trainer  # noqa: E402
+
+BATCH_SIZES = (1, 10, 32, 100, 256)
+LAYERS = (784, 16, 16, 10)
+
+
+def nnviz_rate(images, labels, batch_size, seconds):
+    trainer = Trainer(PRESETS["default"].replace(layers=LAYERS, batch_size=batch_size), images, labels)
+    trainer.train_batches(20)  # warm-up: buffers allocated
+    start, done = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        done += trainer.train_batches(50)
+    return done * batch_size / (time.perf_counter() - start)
+
+
+def torch_rate(torch, images, labels, batch_size, seconds):
+    config = PRESETS["default"]
+    torch.manual_seed(0)
+    layers = []
+    for fan_in, fan_out in zip(LAYERS[:-1], LAYERS[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.Tanh()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x_all = torch.from_numpy(images.reshape(len(images), -1))
+    y_all = torch.from_numpy(labels.astype(np.int64))
+    order = torch.randperm(len(images))
+    position = 0
+
+    def step():
+        nonlocal position
+        if position + batch_size > len(order):
+            position = 0
+        idx = order[position : position + batch_size]
+        position += batch_size
+        x = x_all[idx].float().mul_(1.0 / 255.0)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y_all[idx])
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(20):
+        step()
+    start, done = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        for _ in range(50):
+            step()
+        done += 50
+    return done * batch_size / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="MNIST directory (default: $NNVIZ_DATA, cache, download)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    data = load_dataset("mnist", args.data)
+    images, labels = data.train_images, data.train_labels
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install torch==2.13.0): measuring nnviz alone.")
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
+    print(f"network {'-'.join(map(str, LAYERS))}, tanh, softmax/cross-entropy, Adam; "
+          f"median of {args.rounds} alternating rounds of {args.seconds:g} s\n")
+    print("| batch | nnviz samples/s | PyTorch eager samples/s | nnviz / PyTorch |")
+    print("| ---: | ---: | ---: | ---: |")
+    for batch_size in BATCH_SIZES:
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(nnviz_rate(images, labels, batch_size, args.seconds))
+            if torch:
+                theirs.append(torch_rate(torch, images, labels, batch_size, args.seconds))
+        ours_median = statistics.median(ours)
+        if torch:
+            theirs_median = statistics.median(theirs)
+            print(f"| {batch_size} | {ours_median:,.0f} | {theirs_median:,.0f} | {ours_median / theirs_median:.1f}x |")
+        else:
+            print(f"| {batch_size} | {ours_median:,.0f} | - | - |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
