@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             from nnviz.app.render_command import run_render
 
             return run_render(args)
-        from nnviz.app.window import run_app
+        from nnviz.app.launch import run_app
 
         return run_app(args)
     except NnvizError as error:

@@ -1,0 +1,38 @@
+"""How long each frame may train so the frame rate holds."""
+
+from __future__ import annotations
+
+#: Never starve training entirely, even when drawing alone misses the target
+#: (a software renderer): it keeps at least this share of the drawing time.
+MIN_BUDGET = 0.001
+MIN_SHARE_OF_DRAW = 0.25
+#: In "max speed" mode a frame trains this long: few frames, mostly training.
+MAX_SPEED_BUDGET = 0.25
+#: Fraction of the frame left free for the event loop, vsync jitter and the OS.
+HEADROOM = 0.15
+SMOOTHING = 0.1
+
+
+class FrameBudget:
+    """Training time per frame = frame period - measured drawing cost - headroom.
+
+    The drawing cost (upload, draw calls, HUD, buffer swap) is an exponential
+    moving average, so one slow frame does not make training stutter.
+    """
+
+    def __init__(self, target_fps: float = 60.0):
+        self.target_fps = target_fps
+        self.draw_seconds = 0.0
+
+    @property
+    def frame_period(self) -> float:
+        return 1.0 / self.target_fps
+
+    def record_draw(self, seconds: float) -> None:
+        self.draw_seconds += SMOOTHING * (seconds - self.draw_seconds)
+
+    def training_seconds(self, max_speed: bool) -> float:
+        if max_speed:
+            return MAX_SPEED_BUDGET
+        spare = self.frame_period * (1.0 - HEADROOM) - self.draw_seconds
+        return max(spare, MIN_SHARE_OF_DRAW * self.draw_seconds, MIN_BUDGET)

@@ -1,0 +1,175 @@
+"""Heads-up display: training stats, a live loss/accuracy plot, the digit on show, help.
+
+Drawn with pyglet (text, shapes, a sprite) on top of the 3-D frame, in window
+pixels, so text stays crisp at any window size. It knows nothing of the
+trainer: the window hands it a HudState each frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyglet
+
+FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
+FONT_SIZE = 11
+MARGIN = 12
+PANEL_COLOR = (8, 12, 28, 200)
+TEXT_COLOR = (220, 228, 240, 255)
+DIM_TEXT = (150, 160, 180, 255)
+LOSS_COLOR = (255, 150, 60, 255)
+ACCURACY_COLOR = (90, 220, 120, 255)
+RIGHT_COLOR = (90, 220, 120, 255)
+WRONG_COLOR = (255, 90, 80, 255)
+PLOT_SIZE = (280, 110)
+DIGIT_SCALE = 4
+MAX_PLOT_POINTS = 200
+
+
+@dataclass
+class HudState:
+    lines: list[str]
+    loss_history: list[float] = field(default_factory=list)
+    accuracy_history: list[float] = field(default_factory=list)
+    image: np.ndarray | None = None  # (28, 28) uint8
+    true_text: str = "-"
+    predicted_text: str = "-"
+    correct: bool | None = None
+    selection_lines: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    status: str = ""
+
+
+class Hud:
+    def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]]):
+        self.batch = pyglet.graphics.Batch()
+        self.help_batch = pyglet.graphics.Batch()
+        background = pyglet.graphics.Group(order=0)
+        foreground = pyglet.graphics.Group(order=1)
+        self._groups = (background, foreground)
+        label = dict(font_name=FONT, font_size=FONT_SIZE, color=TEXT_COLOR, batch=self.batch, group=foreground)
+
+        self.stats_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch, group=background)
+        self.stats = pyglet.text.Label("", multiline=True, width=330, anchor_y="top", **label)
+
+        self.plot_panel = pyglet.shapes.Rectangle(0, 0, *PLOT_SIZE, color=PANEL_COLOR, batch=self.batch,
+                                                  group=background)
+        self.plot_caption = pyglet.text.Label("", **{**label, "font_size": FONT_SIZE - 2, "color": DIM_TEXT})
+        self._plot_lines: list[pyglet.shapes.MultiLine] = []
+        self._plotted: tuple[int, float] | None = None
+
+        self.digit_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
+                                                   group=background)
+        self.digit_sprite: pyglet.sprite.Sprite | None = None
+        self._digit_bytes: bytes | None = None
+        self.digit_caption = pyglet.text.Label("", multiline=True, width=170, anchor_y="top", **label)
+        self.selection = pyglet.text.Label("", multiline=True, width=300, anchor_y="top", **label)
+        self.selection_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
+                                                       group=background)
+        self.messages = pyglet.text.Label("", multiline=True, width=900, anchor_x="center", anchor_y="bottom",
+                                          align="center", **label)
+
+        self.help_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=(6, 9, 22, 235), batch=self.help_batch,
+                                                  group=background)
+        help_text = "nnviz keys\n\n" + "\n".join(f"{keys:<18} {text}" for keys, text in help_rows)
+        self.help = pyglet.text.Label(help_text, multiline=True, width=720, anchor_x="center", anchor_y="center",
+                                      **{**label, "batch": self.help_batch})
+        self.help_visible = False
+        self.resize(width, height)
+
+    # ---------------------------------------------------------------- layout
+    def resize(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.stats.position = (MARGIN + 8, height - MARGIN - 8, 0)
+        self.plot_panel.position = (MARGIN, MARGIN + 18)
+        self.plot_caption.position = (MARGIN + 4, MARGIN + 2, 0)
+        self.messages.position = (width / 2, MARGIN + 2, 0)
+        self.help_panel.position = (width / 2 - 380, height / 2 - self.help.content_height / 2 - 20)
+        self.help_panel.width, self.help_panel.height = 760, self.help.content_height + 40
+        self.help.position = (width / 2, height / 2, 0)
+        self._plotted = None  # redraw the plot at its new place
+        self._layout_digit()
+
+    def _layout_digit(self) -> None:
+        size = 28 * DIGIT_SCALE
+        right, top = self.width - MARGIN, self.height - MARGIN
+        self.digit_panel.position = (right - size - 16, top - size - 16 - 44)
+        self.digit_panel.width, self.digit_panel.height = size + 16, size + 16 + 44
+        if self.digit_sprite is not None:
+            self.digit_sprite.position = (right - size - 8, top - size - 8, 0)
+        self.digit_caption.position = (right - size - 8, top - size - 14, 0)
+        self.selection.position = (right - 300, top - size - 90, 0)
+        self.selection_panel.position = (right - 308, top - size - 90 - self.selection.content_height - 8)
+        self.selection_panel.width = 308
+        self.selection_panel.height = self.selection.content_height + 16 if self.selection.text else 0
+
+    # ---------------------------------------------------------------- update
+    def update(self, state: HudState) -> None:
+        self.stats.text = "\n".join(state.lines)
+        self.stats_panel.position = (MARGIN, self.height - MARGIN - self.stats.content_height - 16)
+        self.stats_panel.width, self.stats_panel.height = 346, self.stats.content_height + 16
+        self._update_digit(state)
+        selection = "\n".join(state.selection_lines)
+        if selection != self.selection.text:
+            self.selection.text = selection
+            self._layout_digit()
+        self.messages.text = "\n".join(state.messages)
+        self._update_plot(state.loss_history, state.accuracy_history)
+
+    def _update_digit(self, state: HudState) -> None:
+        if state.image is not None:
+            grey = np.repeat(np.repeat(state.image, DIGIT_SCALE, axis=0), DIGIT_SCALE, axis=1)
+            # RGB, not "L": a core-profile context has no luminance textures.
+            raw = np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2)).tobytes()
+            if raw != self._digit_bytes:
+                self._digit_bytes = raw
+                size = 28 * DIGIT_SCALE
+                # Negative pitch: our rows run top to bottom, OpenGL's bottom to top.
+                image = pyglet.image.ImageData(size, size, "RGB", raw, pitch=-3 * size)
+                if self.digit_sprite is None:
+                    self.digit_sprite = pyglet.sprite.Sprite(image, batch=self.batch, group=self._groups[1])
+                else:
+                    self.digit_sprite.image = image
+                self._layout_digit()
+        verdict = "" if state.correct is None else ("  ✓" if state.correct else "  ✗")
+        self.digit_caption.text = f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}"
+        colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
+        self.digit_caption.color = colour
+
+    def _update_plot(self, losses: list[float], accuracies: list[float]) -> None:
+        key = (len(losses), losses[-1] if losses else math.nan)
+        if key == self._plotted:
+            return
+        self._plotted = key
+        for line in self._plot_lines:
+            line.delete()
+        self._plot_lines = []
+        x0, y0 = self.plot_panel.position
+        w, h = PLOT_SIZE
+        loss_max = max((v for v in losses if math.isfinite(v)), default=1.0) or 1.0
+        for values, top, colour in ((losses, loss_max, LOSS_COLOR), (accuracies, 1.0, ACCURACY_COLOR)):
+            points = _plot_points(values, top, x0 + 6, y0 + 6, w - 12, h - 12)
+            if len(points) >= 2:
+                self._plot_lines.append(pyglet.shapes.MultiLine(*points, thickness=2, color=colour, batch=self.batch,
+                                                                group=self._groups[1]))
+        last_accuracy = next((v for v in reversed(accuracies) if math.isfinite(v)), math.nan)
+        last_loss = losses[-1] if losses else math.nan
+        self.plot_caption.text = f"loss {last_loss:.3f} (orange)   test accuracy {last_accuracy:.1%} (green)"
+
+    # ------------------------------------------------------------------ draw
+    def draw(self) -> None:
+        self.batch.draw()
+        if self.help_visible:
+            self.help_batch.draw()
+
+
+def _plot_points(values, top, x, y, width, height) -> list[tuple[float, float]]:
+    finite = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+    if len(finite) < 2:
+        return []
+    stride = max(1, len(finite) // MAX_PLOT_POINTS)
+    finite = finite[::stride] + ([finite[-1]] if (len(finite) - 1) % stride else [])
+    last = max(len(values) - 1, 1)
+    return [(x + width * i / last, y + height * min(max(v / top, 0.0), 1.0)) for i, v in finite]

@@ -1,0 +1,56 @@
+"""``nnviz`` with no subcommand: check the options and the display, then open the window."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nnviz.errors import NnvizError
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise NnvizError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if width < 64 or height < 64:
+        raise NnvizError(f"--size {text}: the window must be at least 64x64")
+    return width, height
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from nnviz.cli import build_config
+    from nnviz.data import load_dataset
+    from nnviz.data.sources import DATASETS
+
+    config, loaded = build_config(args)
+    size = _window_size(args.size)
+    if args.fps <= 0:
+        raise NnvizError(f"--fps {args.fps:g}: must be more than 0")
+    screenshot_dir = Path(args.screenshot_dir)
+    if not screenshot_dir.is_dir():
+        raise NnvizError(f"--screenshot-dir {args.screenshot_dir}: no such directory")
+    try:
+        # pyglet.window needs a display as soon as it is imported.
+        from nnviz.app.window import NnvizWindow
+    except Exception as error:  # pyglet's NoSuchDisplayException and friends
+        raise NnvizError(
+            f"cannot open a window ({error}); without a display use 'nnviz train' or 'nnviz render'"
+        ) from None
+    from nnviz.app.session import TrainingSession
+
+    title = DATASETS[args.dataset].title if args.dataset in DATASETS else args.dataset
+    session = TrainingSession(
+        config,
+        load_data=lambda: load_dataset(args.dataset, args.data, download=not args.no_download),
+        loaded=loaded,
+        dataset_title=title,
+    )
+    window = NnvizWindow.open(session, size, vsync=not args.no_vsync, target_fps=args.fps,
+                              screenshot_dir=screenshot_dir, load_path=Path(args.load) if args.load else None,
+                              max_speed=args.speed == "max")
+    session.start_loading()
+    window.run()
+    return 0
+
+

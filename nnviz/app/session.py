@@ -1,0 +1,252 @@
+"""What the window trains and shows, with no drawing in it.
+
+A TrainingSession owns the trainer, the dataset (loaded in the background so
+the window appears at once), the digit on show, and the training pace. The
+window asks it for arrays each frame and forwards key presses to it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from nnviz.errors import NnvizError
+from nnviz.model.config import TrainConfig
+from nnviz.model.trainer import Trainer
+from nnviz.model.weights_io import LoadedWeights, load_weights, save_weights
+
+#: Initialisation that suits each activation when switching activation live.
+PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he"}
+ACTIVATION_KEYS = ("sigmoid", "tanh", "relu", "leaky_relu")  # keys 1-4
+#: Batches per frame for "+"/"-"; None trains as many as the frame budget allows.
+SPEED_LEVELS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, None)
+MESSAGE_SECONDS = 4.0
+BLANK_IMAGE = np.zeros((28, 28), np.uint8)
+
+
+@dataclass
+class Message:
+    text: str
+    shown_at: float
+
+
+class TrainingSession:
+    def __init__(self, config: TrainConfig, load_data: Callable[[], object], loaded: LoadedWeights | None = None,
+                 dataset_title: str = "MNIST", clock: Callable[[], float] = time.monotonic):
+        self.trainer = Trainer(config)
+        if loaded is not None:
+            self.trainer.load_parameters(loaded.flat_parameters())
+        self.dataset = None
+        self.dataset_title = dataset_title
+        self.paused = False
+        self.max_speed = False
+        self.speed_level = len(SPEED_LEVELS) - 1
+        self.sample_index = 0
+        self.messages: deque[Message] = deque(maxlen=4)
+        self._clock = clock
+        self._load_data = load_data
+        self._loader: threading.Thread | None = None
+        self._loaded_dataset = None
+        self._load_error: str | None = None
+        self.status = f"loading {dataset_title}…"
+
+    # ---------------------------------------------------------------- data
+    def start_loading(self) -> None:
+        self._loader = threading.Thread(target=self._load, name="nnviz-data", daemon=True)
+        self._loader.start()
+
+    def _load(self) -> None:
+        try:
+            self._loaded_dataset = self._load_data()
+        except NnvizError as error:
+            self._load_error = str(error)
+        except Exception as error:  # noqa: BLE001 - the window must stay up whatever the loader hit
+            self._load_error = f"loading {self.dataset_title} failed: {error!r}"
+
+    def poll_loading(self) -> None:
+        """Attach the dataset once the background load has finished."""
+        if self._loader is None or self._loader.is_alive():
+            return
+        self._loader = None
+        if self._load_error is not None:
+            self.status = f"training unavailable: {self._load_error}"
+            self.say(self.status)
+            return
+        data = self._loaded_dataset
+        self.dataset = data
+        self.trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
+        self.trainer.evaluate_test()
+        self.status = "ready"
+
+    def wait_for_data(self, timeout: float | None = None) -> None:
+        if self._loader is not None:
+            self._loader.join(timeout)
+        self.poll_loading()
+
+    @property
+    def can_train(self) -> bool:
+        return self.dataset is not None and self.trainer.diverged is None
+
+    # ------------------------------------------------------------ messages
+    def say(self, text: str) -> None:
+        self.messages.append(Message(text, self._clock()))
+
+    def current_messages(self) -> list[str]:
+        now = self._clock()
+        return [m.text for m in self.messages if now - m.shown_at < MESSAGE_SECONDS]
+
+    # ------------------------------------------------------------ training
+    @property
+    def batches_per_frame(self) -> int | None:
+        return None if self.max_speed else SPEED_LEVELS[self.speed_level]
+
+    def train_frame(self, budget_seconds: float) -> int:
+        """One frame's training: a time budget, capped by the speed level."""
+        if self.paused or not self.can_train:
+            return 0
+        cap = self.batches_per_frame
+        done = self.trainer.train_for(max(budget_seconds, 0.0), max_batches=cap)
+        self._report_divergence()
+        return done
+
+    def step_batch(self) -> int:
+        if not self.can_train:
+            return 0
+        done = self.trainer.train_batches(1)
+        self._report_divergence()
+        return done
+
+    def step_epoch(self) -> int:
+        if not self.can_train:
+            return 0
+        before = self.trainer.batches_trained
+        summary = self.trainer.train_epoch()
+        self._report_divergence()
+        if not self.trainer.diverged:
+            self.say(f"epoch {summary.epoch} done: test accuracy {summary.test_accuracy:.2%}")
+        return self.trainer.batches_trained - before
+
+    def _report_divergence(self) -> None:
+        if self.trainer.diverged and self.status != self.trainer.diverged:
+            self.status = self.trainer.diverged
+            self.say(self.trainer.diverged)
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.say("paused" if self.paused else "training")
+
+    def toggle_max_speed(self) -> None:
+        self.max_speed = not self.max_speed
+        self.say("max speed: fewer frames, more training" if self.max_speed else "smooth: frame rate first")
+
+    def change_speed(self, steps: int) -> None:
+        self.speed_level = min(max(self.speed_level + steps, 0), len(SPEED_LEVELS) - 1)
+        level = SPEED_LEVELS[self.speed_level]
+        self.say("speed: as fast as the frame rate allows" if level is None else f"speed: {level} batches per frame")
+
+    def scale_learning_rate(self, factor: float) -> None:
+        rate = min(max(self.trainer.config.learning_rate * factor, 1e-6), 100.0)
+        self.trainer.set_learning_rate(float(f"{rate:.3g}"))
+        self.say(f"learning rate {self.trainer.config.learning_rate:g}")
+
+    def switch_activation(self, name: str) -> None:
+        current = self.trainer.config
+        if name == current.activation:
+            self.say(f"activation is already {name}")
+            return
+        self.trainer.set_activation(name)
+        wanted_init = "normal" if current.init == "normal" else PREFERRED_INIT[name]
+        if wanted_init != current.init:
+            self.trainer.config = current.replace(activation=name, init=wanted_init)
+            self.reset(announce=False)
+            self.say(f"activation {name}: network re-initialised ({wanted_init} init suits {name})")
+        else:
+            self.say(f"activation {name}: weights kept")
+
+    def reset(self, announce: bool = True) -> None:
+        self.trainer.reset()
+        if self.dataset is not None:
+            self.trainer.evaluate_test()
+        self.status = "ready" if self.dataset is not None else self.status
+        if announce:
+            self.say("network reset to fresh random weights")
+
+    # -------------------------------------------------------- digit on show
+    def sample(self) -> tuple[np.ndarray, int | None]:
+        """The image on show and its label (None while there is no data)."""
+        if self.dataset is None:
+            return BLANK_IMAGE, None
+        return self.dataset.test_images[self.sample_index], int(self.dataset.test_labels[self.sample_index])
+
+    def class_name(self, label: int | None) -> str:
+        if label is None:
+            return "-"
+        return self.dataset.class_names[label] if self.dataset is not None else str(label)
+
+    def next_sample(self) -> None:
+        if self.dataset is not None:
+            self.sample_index = (self.sample_index + 1) % len(self.dataset.test_labels)
+
+    def next_wrong_sample(self) -> None:
+        """Jump to the next test image the network currently gets wrong."""
+        if self.dataset is None:
+            return
+        count = len(self.dataset.test_labels)
+        order = (self.sample_index + 1 + np.arange(count)) % count
+        for start in range(0, count, 1000):
+            chunk = order[start : start + 1000]
+            predicted = self.trainer.network.predict(self.dataset.test_images[chunk].reshape(len(chunk), -1) / 255.0)
+            wrong = np.flatnonzero(predicted != self.dataset.test_labels[chunk])
+            if wrong.size:
+                self.sample_index = int(chunk[wrong[0]])
+                return
+        self.say("the network gets every test image right")
+
+    def activations(self) -> list[np.ndarray]:
+        return self.trainer.activations_for(self.sample()[0])
+
+    # ------------------------------------------------------------- weights
+    def save(self, directory: Path) -> Path | None:
+        path = directory / time.strftime("nnviz-weights-%Y%m%d-%H%M%S.npz")
+        try:
+            save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen)
+        except NnvizError as error:
+            self.say(f"could not save: {error}")
+            return None
+        self.say(f"saved weights to {path}")
+        return path
+
+    def load(self, path: Path) -> bool:
+        try:
+            loaded = load_weights(path)
+        except NnvizError as error:
+            self.say(f"could not load: {error}")
+            return False
+        network = self.trainer.network
+        if list(loaded.config.layers) != network.layer_sizes or loaded.config.output != network.output.name:
+            self.say(f"could not load {path}: it holds a {list(loaded.config.layers)} {loaded.config.output} network, "
+                     f"this is a {network.layer_sizes} {network.output.name} one")
+            return False
+        self.trainer.set_activation(loaded.config.activation)
+        self.trainer.load_parameters(loaded.flat_parameters())
+        if self.dataset is not None:
+            self.trainer.evaluate_test()
+        self.status = "ready" if self.dataset is not None else self.status
+        self.say(f"loaded {path}")
+        return True
+
+    def latest_weights_file(self, directory: Path) -> Path | None:
+        files = sorted(directory.glob("nnviz-weights-*.npz"))
+        return files[-1] if files else None
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.trainer.test_accuracy if self.dataset is not None else math.nan
+
