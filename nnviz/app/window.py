@@ -146,6 +146,8 @@ class NnvizWindow(pyglet.window.Window):
         """The multisampled frame buffer, remade when the window's size changes."""
         if self.target is None or self.target.size != tuple(size):
             if self.target is not None:
+                # Unbind first: moderngl would rebind the deleted framebuffer after making the new one.
+                self.ctx.screen.use()
                 self.target.release()
             self.target = OffscreenTarget(self.ctx, *size, samples=4)
         return self.target

@@ -1,0 +1,111 @@
+"""The real window under Xvfb, driven by real X input events (xdotool)."""
+
+import struct
+
+import numpy as np
+import pytest
+
+from tests.app_driver import App
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, mnist_dir):
+    application = App(tmp_path_factory.mktemp("app"), "--data", str(mnist_dir), "--size", "480x360")
+    application.wait_for(lambda s: s["data_loaded"], what="data loaded")
+    yield application
+    application.close()
+
+
+def test_title_and_training_runs(app):
+    assert app.title().startswith("nnviz")
+    first = app.state()["batches_trained"]
+    app.wait_for(lambda s: s["batches_trained"] > first + 5, what="training in the render loop")
+
+
+def test_pause_then_step_exactly_one_batch(app):
+    app.key("space")
+    paused = app.wait_for(lambda s: s["paused"], what="paused")
+    settled = app.wait_frames(5)
+    assert settled["batches_trained"] == paused["batches_trained"]
+    app.key("n")
+    stepped = app.wait_for(lambda s: s["batches_trained"] != settled["batches_trained"], what="one step")
+    assert stepped["batches_trained"] == settled["batches_trained"] + 1
+    assert app.wait_frames(5)["batches_trained"] == stepped["batches_trained"]
+    app.key("space")
+    app.wait_for(lambda s: not s["paused"], what="resumed")
+
+
+def test_holding_w_flies_forward(app):
+    before = app.state()
+    app.hold("w", 0.8)
+    after = app.wait_frames(2)
+    camera = app.camera(before)
+    moved = np.array(after["camera"]["position"]) - np.array(before["camera"]["position"])
+    assert np.dot(moved, camera.forward) > 0.5
+    assert np.linalg.norm(np.cross(moved, camera.forward)) < 1e-6 * np.linalg.norm(moved) + 1e-9
+    app.key("Home")
+    app.wait_for(lambda s: s["camera"]["position"] == before["camera"]["position"], what="camera home")
+
+
+@pytest.mark.parametrize("layer,index", [(3, 7), (1, 4), (0, 28 * 14 + 14)])
+def test_click_selects_the_neuron_under_the_cursor(app, layer, index):
+    x, y = app.screen_position(layer, index)
+    app.click(x, y)
+    state = app.wait_for(lambda s: s["selected"] is not None, what="a selection")
+    assert state["selected"] == [layer, index]
+    app.click(3, 3)  # a corner: empty space
+    app.wait_for(lambda s: s["selected"] is None, what="selection cleared")
+
+
+def test_picking_stays_exact_after_resize(app):
+    state = app.resize(640, 300)
+    x, y = app.screen_position(2, 9, state)
+    app.click(x, y)
+    assert app.wait_for(lambda s: s["selected"] is not None)["selected"] == [2, 9]
+    assert state["framebuffer_size"] == [640, 300]
+    app.click(3, 3)
+    app.resize(480, 360)
+
+
+def test_hidden_window_keeps_running(app):
+    app.xdotool("windowunmap", "--sync", app.window)
+    before = app.state()["batches_trained"]
+    app.wait_for(lambda s: s["batches_trained"] > before, what="training while hidden")
+    app.xdotool("windowmap", "--sync", app.window)
+    app.wait_frames(3)
+    app.check_alive()
+
+
+def test_screenshot_key_writes_a_png_of_the_window_size(app):
+    app.key("p")
+    state = app.wait_for(lambda s: s["last_screenshot"], what="a screenshot")
+    with open(state["last_screenshot"], "rb") as handle:
+        header = handle.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    assert [width, height] == state["framebuffer_size"]
+    assert f"screenshot saved to {state['last_screenshot']}" in app.log()
+
+
+def test_help_overlay_toggles(app):
+    app.key("h")
+    app.wait_for(lambda s: s["help_visible"], what="help shown")
+    app.key("Escape")
+    app.wait_for(lambda s: not s["help_visible"], what="help closed by Esc")
+    app.check_alive()
+
+
+def test_missing_data_still_opens_and_explains(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    application = App(tmp_path, "--data", str(missing), "--no-download", "--size", "400x300")
+    try:
+        state = application.wait_for(lambda s: "training unavailable" in s["status"], what="the data error")
+        assert str(missing) in state["status"]
+        frames = state["frames"]
+        application.wait_for(lambda s: s["frames"] > frames + 2, what="frames after the error")
+        application.check_alive()
+        assert "Traceback" not in application.log()
+    finally:
+        application.close()

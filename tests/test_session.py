@@ -1,0 +1,132 @@
+"""The window's model, without a window: background loading, pacing, keys' effects."""
+
+import types
+
+import numpy as np
+import pytest
+
+from nnviz.app.frame_budget import MAX_SPEED_BUDGET, FrameBudget
+from nnviz.app.session import TrainingSession
+from nnviz.errors import NnvizError
+from nnviz.model.config import TrainConfig
+
+
+def _dataset(n_train=640, n_test=200, seed=0):
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
+        for c in range(10):
+            images[labels == c, 2 * c + 3: 2 * c + 6, :] = 255
+        return images, labels
+
+    (train_x, train_y), (test_x, test_y) = split(n_train), split(n_test)
+    return types.SimpleNamespace(train_images=train_x, train_labels=train_y, test_images=test_x,
+                                 test_labels=test_y, class_names=tuple("0123456789"))
+
+
+@pytest.fixture
+def session():
+    s = TrainingSession(TrainConfig(batch_size=32), load_data=_dataset)
+    s.start_loading()
+    s.wait_for_data(10)
+    return s
+
+
+def test_untrained_network_is_shown_before_data_arrives():
+    s = TrainingSession(TrainConfig(), load_data=_dataset)
+    assert s.status.startswith("loading") and not s.can_train
+    assert s.train_frame(0.01) == 0
+    assert [a.shape for a in s.activations()] == [(784,), (16,), (16,), (10,)]
+    assert s.sample()[1] is None
+
+
+def test_data_failure_keeps_the_session_alive_and_explains():
+    def broken():
+        raise NnvizError("/data/train-images-idx3-ubyte.gz: truncated")
+
+    s = TrainingSession(TrainConfig(), load_data=broken)
+    s.start_loading()
+    s.wait_for_data(10)
+    assert s.status == "training unavailable: /data/train-images-idx3-ubyte.gz: truncated"
+    assert s.train_frame(0.01) == 0 and s.step_batch() == 0
+    assert s.status in s.current_messages()
+
+
+def test_pause_and_single_steps(session):
+    session.toggle_pause()
+    assert session.train_frame(0.05) == 0
+    before = session.trainer.batches_trained
+    assert session.step_batch() == 1
+    assert session.trainer.batches_trained == before + 1
+    trained = session.step_epoch()
+    assert session.trainer.epoch == 1 and trained == session.trainer.batches_per_epoch - 1
+
+
+def test_speed_levels_cap_batches_per_frame(session):
+    session.change_speed(-100)
+    assert session.batches_per_frame == 1
+    assert session.train_frame(1.0) == 1
+    session.change_speed(+2)
+    assert session.train_frame(1.0) == 5
+    session.toggle_max_speed()
+    assert session.batches_per_frame is None
+
+
+def test_learning_rate_keys(session):
+    session.scale_learning_rate(1.5)
+    assert session.trainer.config.learning_rate == pytest.approx(0.003)
+    assert "learning rate 0.003" in session.current_messages()
+
+
+def test_switching_activation_reinitialises_only_when_the_init_differs(session):
+    session.train_frame(0.05)
+    trained = session.trainer.network.params.copy()
+    session.switch_activation("sigmoid")  # xavier suits both tanh and sigmoid: weights kept
+    np.testing.assert_array_equal(trained, session.trainer.network.params)
+    assert session.trainer.network.activation.name == "sigmoid"
+    session.switch_activation("relu")  # He init suits ReLU: fresh weights
+    assert session.trainer.config.init == "he" and session.trainer.samples_seen == 0
+    assert "re-initialised" in session.current_messages()[-1]
+
+
+def test_next_wrong_sample_shows_a_misclassified_digit(session):
+    session.next_wrong_sample()
+    image, label = session.sample()
+    assert session.trainer.network.predict(image.reshape(-1) / 255.0) != label
+    start = session.sample_index
+    session.next_sample()
+    assert session.sample_index == start + 1
+
+
+def test_save_and_load_round_trip(session, tmp_path):
+    session.train_frame(0.05)
+    path = session.save(tmp_path)
+    saved = session.trainer.network.params.copy()
+    session.reset()
+    assert not np.array_equal(saved, session.trainer.network.params)
+    assert session.latest_weights_file(tmp_path) == path
+    assert session.load(path)
+    np.testing.assert_array_equal(saved, session.trainer.network.params)
+
+
+def test_load_refuses_a_different_network(tmp_path):
+    other = TrainingSession(TrainConfig(layers=(784, 32, 10)), load_data=_dataset)
+    path = other.save(tmp_path)
+    s = TrainingSession(TrainConfig(), load_data=_dataset)
+    before = s.trainer.network.params.copy()
+    assert not s.load(path)
+    assert "could not load" in s.current_messages()[-1]
+    np.testing.assert_array_equal(before, s.trainer.network.params)
+
+
+def test_frame_budget_keeps_the_frame_rate():
+    budget = FrameBudget(60)
+    for _ in range(100):
+        budget.record_draw(0.004)
+    assert budget.training_seconds(False) == pytest.approx(1 / 60 * 0.85 - 0.004, abs=1e-4)
+    for _ in range(200):
+        budget.record_draw(0.2)  # a software renderer: the target is out of reach
+    assert budget.training_seconds(False) == pytest.approx(0.05, rel=0.01)
+    assert budget.training_seconds(True) == MAX_SPEED_BUDGET
