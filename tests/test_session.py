@@ -129,4 +129,8 @@ def test_frame_budget_keeps_the_frame_rate():
     for _ in range(200):
         budget.record_draw(0.2)  # a software renderer: the target is out of reach
     assert budget.training_seconds(False) == pytest.approx(0.05, rel=0.01)
+    assert budget.training_seconds(True) == pytest.approx(1.2, rel=0.01)  # drawing stays 1/7 of the time
+    budget.record_draw(0.0)
+    for _ in range(200):
+        budget.record_draw(0.002)  # a GPU
     assert budget.training_seconds(True) == MAX_SPEED_BUDGET

@@ -6,8 +6,11 @@ from __future__ import annotations
 #: (a software renderer): it keeps at least this share of the drawing time.
 MIN_BUDGET = 0.001
 MIN_SHARE_OF_DRAW = 0.25
-#: In "max speed" mode a frame trains this long: few frames, mostly training.
-MAX_SPEED_BUDGET = 0.25
+#: In "max speed" mode a frame trains at least this long (about 10 fps on a
+#: GPU) and at least MAX_SPEED_DRAW_RATIO times what drawing costs, so drawing
+#: takes at most 1/(1+ratio) = 14% of the time even on a software renderer.
+MAX_SPEED_BUDGET = 0.1
+MAX_SPEED_DRAW_RATIO = 6.0
 #: Fraction of the frame left free for the event loop, vsync jitter and the OS.
 HEADROOM = 0.15
 SMOOTHING = 0.1
@@ -16,7 +19,7 @@ SMOOTHING = 0.1
 class FrameBudget:
     """Training time per frame = frame period - measured drawing cost - headroom.
 
-    The drawing cost (upload, draw calls, HUD, buffer swap) is an exponential
+    The drawing cost (uploads, draw calls, HUD, buffer swap) is an exponential
     moving average, so one slow frame does not make training stutter.
     """
 
@@ -33,6 +36,6 @@ class FrameBudget:
 
     def training_seconds(self, max_speed: bool) -> float:
         if max_speed:
-            return MAX_SPEED_BUDGET
+            return max(MAX_SPEED_BUDGET, MAX_SPEED_DRAW_RATIO * self.draw_seconds)
         spare = self.frame_period * (1.0 - HEADROOM) - self.draw_seconds
         return max(spare, MIN_SHARE_OF_DRAW * self.draw_seconds, MIN_BUDGET)
