@@ -155,8 +155,10 @@ class Hud:
                 self._plot_lines.append(pyglet.shapes.MultiLine(*points, thickness=2, color=colour, batch=self.batch,
                                                                 group=self._groups[1]))
         last_accuracy = next((v for v in reversed(accuracies) if math.isfinite(v)), math.nan)
-        last_loss = losses[-1] if losses else math.nan
-        self.plot_caption.text = f"loss {last_loss:.3f} (orange)   test accuracy {last_accuracy:.1%} (green)"
+        if not losses:
+            self.plot_caption.text = "loss and test accuracy appear here as training goes"
+            return
+        self.plot_caption.text = f"loss {losses[-1]:.3f} (orange)   test accuracy {last_accuracy:.1%} (green)"
 
     # ------------------------------------------------------------------ draw
     def draw(self) -> None:

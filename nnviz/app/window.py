@@ -22,6 +22,7 @@ from nnviz.engine.network_renderer import NetworkRenderer
 from nnviz.engine.offscreen import OffscreenTarget
 from nnviz.engine.picking import pick_sphere
 from nnviz.errors import NnvizError
+from nnviz.resources import asset_path
 
 DEBUG_STATE_ENV = "NNVIZ_DEBUG_STATE"
 THRESHOLD_STEP = 1.5
@@ -43,6 +44,7 @@ class NnvizWindow(pyglet.window.Window):
 
     def __init__(self, session, *, target_fps, screenshot_dir, load_path, max_speed, **window_options):
         super().__init__(**window_options)
+        self.set_icon(pyglet.image.load(str(asset_path("icon.png"))))
         self.session = session
         session.max_speed = max_speed
         self.ctx = moderngl.create_context(require=330)
