@@ -5,13 +5,17 @@
 Both train 784-16-16-10 (tanh, softmax + cross-entropy, Adam) on the same
 MNIST images, drawn uint8 and converted to float per batch. Rounds alternate
 between the two so machine noise hits both alike; the median round counts.
-PyTorch is optional (pip install torch==2.13.0); without it only nnviz runs.
+Each measurement runs in a fresh process: in one process, the BLAS threads
+NumPy leaves spinning starve PyTorch's (and the reverse), which measured
+PyTorch 10-300x slower than it is. PyTorch is optional
+(pip install torch==2.13.0); without it only nnviz runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -73,14 +77,37 @@ def torch_rate(torch, images, labels, batch_size, seconds):
     return done * batch_size / (time.perf_counter() - start)
 
 
+def measure_in_subprocess(engine: str, batch_size: int, seconds: float, data: str | None) -> float:
+    command = [sys.executable, __file__, "--worker", engine, "--batch", str(batch_size), "--seconds", str(seconds)]
+    if data:
+        command += ["--data", data]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def worker(args) -> int:
+    data = load_dataset("mnist", args.data, progress=False)
+    if args.worker == "torch":
+        import torch
+
+        rate = torch_rate(torch, np.array(data.train_images), data.train_labels, args.batch, args.seconds)
+    else:
+        rate = nnviz_rate(data.train_images, data.train_labels, args.batch, args.seconds)
+    print(rate)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="MNIST directory (default: $NNVIZ_DATA, cache, download)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker", choices=("nnviz", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = load_dataset("mnist", args.data)
-    images, labels = data.train_images, data.train_labels
+    if args.worker:
+        return worker(args)
+    load_dataset("mnist", args.data)  # download once, before the workers
     try:
         import torch
     except ImportError:
@@ -88,21 +115,22 @@ def main() -> int:
         print("PyTorch is not installed (pip install torch==2.13.0): measuring nnviz alone.")
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
     print(f"network {'-'.join(map(str, LAYERS))}, tanh, softmax/cross-entropy, Adam; "
-          f"median of {args.rounds} alternating rounds of {args.seconds:g} s\n")
+          f"median of {args.rounds} alternating rounds of {args.seconds:g} s, each in a fresh process\n")
     print("| batch | nnviz samples/s | PyTorch eager samples/s | nnviz / PyTorch |")
     print("| ---: | ---: | ---: | ---: |")
     for batch_size in BATCH_SIZES:
         ours, theirs = [], []
         for _ in range(args.rounds):
-            ours.append(nnviz_rate(images, labels, batch_size, args.seconds))
+            ours.append(measure_in_subprocess("nnviz", batch_size, args.seconds, args.data))
             if torch:
-                theirs.append(torch_rate(torch, images, labels, batch_size, args.seconds))
+                theirs.append(measure_in_subprocess("torch", batch_size, args.seconds, args.data))
         ours_median = statistics.median(ours)
         if torch:
             theirs_median = statistics.median(theirs)
-            print(f"| {batch_size} | {ours_median:,.0f} | {theirs_median:,.0f} | {ours_median / theirs_median:.1f}x |")
+            print(f"| {batch_size} | {ours_median:,.0f} | {theirs_median:,.0f} | {ours_median / theirs_median:.1f}x |",
+                  flush=True)
         else:
-            print(f"| {batch_size} | {ours_median:,.0f} | - | - |")
+            print(f"| {batch_size} | {ours_median:,.0f} | - | - |", flush=True)
     return 0
 
 

@@ -1,0 +1,72 @@
+"""Regenerates the README's images: two offscreen renders and three window screenshots.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" python docs/make_images.py --data DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.app_driver import App  # noqa: E402
+
+IMAGES = REPO / "docs" / "images"
+
+
+def render(data: str, out: str, *options: str) -> None:
+    subprocess.run([sys.executable, str(REPO / "main.py"), "render", "--data", data, "--out", str(IMAGES / out),
+                    *options], check=True)
+
+
+def screenshot(app: App, name: str) -> None:
+    before = app.state()["last_screenshot"]
+    app.key("p")
+    state = app.wait_for(lambda s: s["last_screenshot"] != before, what="screenshot")
+    shutil.copy(state["last_screenshot"], IMAGES / name)
+    print(f"wrote {IMAGES / name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--train-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    IMAGES.mkdir(parents=True, exist_ok=True)
+
+    render(args.data, "render-untrained.png", "--size", "1280x720")
+    render(args.data, "render-trained-input.png", "--size", "960x720", "--camera", "input", "--steps", "3000",
+           "--sample", "3")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = App(Path(tmp), "--data", args.data, "--size", "1280x720", "--speed", "max")
+        try:
+            app.wait_for(lambda s: s["data_loaded"], what="data")
+            time.sleep(args.train_seconds)
+            app.key("m")  # back to smooth so the HUD's fps reads as a user sees it
+            app.wait_frames(3)
+            screenshot(app, "app-default.png")
+            x, y = app.screen_position(1, 5)
+            app.click(x, y)
+            app.wait_for(lambda s: s["selected"] == [1, 5], what="selection")
+            app.wait_frames(2)
+            screenshot(app, "app-selected-neuron.png")
+            app.click(3, 3)
+            app.key("h")
+            app.wait_for(lambda s: s["help_visible"], what="help")
+            app.wait_frames(2)
+            screenshot(app, "app-help.png")
+        finally:
+            app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
