@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from nnviz.data import load_dataset
 from nnviz.errors import NnvizError
+from nnviz.model.config import format_layers
 from nnviz.model.trainer import Trainer
 from nnviz.model.weights_io import save_weights
 
@@ -44,7 +45,7 @@ def run_train(args: argparse.Namespace) -> int:
         check_writable(args.save)
     trainer = make_trainer(args, config, loaded)
     print(
-        f"training {config.layers} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
+        f"training {format_layers(config.layers)} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
         flush=True,
     )
