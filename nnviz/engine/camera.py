@@ -1,0 +1,162 @@
+"""A yaw/pitch perspective camera, its named presets, and picking rays.
+
+Conventions: +y is up. yaw = 0, pitch = 0 looks along -z; positive yaw turns
+towards +x (right), positive pitch looks up. Matrices follow pyrr (row
+vectors: clip = [x, y, z, 1] @ view @ projection); their bytes are exactly
+what a GLSL mat4 expects. Window coordinates have x to the right and y UP
+from the bottom edge, like pyglet's mouse events; pixel (i, j) of an image
+with row 0 at the top is window point (i + 0.5, height - j - 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyrr import matrix44
+
+from nnviz.errors import NnvizError
+
+# (yaw, pitch) in degrees, and which bounds to frame.
+PRESETS: dict[str, tuple[float, float, str]] = {
+    "default": (45.0, -20.0, "network"),  # three-quarter view from the front left, input on the left
+    "front": (0.0, 0.0, "network"),       # layers side by side; the input sheet is seen edge-on
+    "side": (90.0, 0.0, "network"),       # from the input end along +x: the digit reads, layers stack behind
+    "top": (0.0, -70.0, "network"),       # from above, input on the left; tilted so columns do not collapse to dots
+    "input": (90.0, 0.0, "input"),        # facing the input grid so the digit reads correctly
+}
+PRESET_NAMES = tuple(PRESETS)
+FRAME_MARGIN = 1.06
+
+
+@dataclass
+class Camera:
+    position: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 10.0]))
+    yaw: float = 0.0  # degrees
+    pitch: float = 0.0  # degrees
+    fov: float = 40.0  # vertical field of view, degrees
+    near: float = 0.5
+    far: float = 1000.0
+
+    # -- orientation --------------------------------------------------------
+
+    @property
+    def forward(self) -> np.ndarray:
+        yaw, pitch = math.radians(self.yaw), math.radians(self.pitch)
+        return np.array([math.cos(pitch) * math.sin(yaw), math.sin(pitch), -math.cos(pitch) * math.cos(yaw)])
+
+    @property
+    def right(self) -> np.ndarray:
+        # From yaw alone, so it stays defined looking straight up or down.
+        yaw = math.radians(self.yaw)
+        return np.array([math.cos(yaw), 0.0, math.sin(yaw)])
+
+    @property
+    def up(self) -> np.ndarray:
+        return np.cross(self.right, self.forward)
+
+    # -- matrices -------------------------------------------------------
+
+    def view_matrix(self) -> np.ndarray:
+        eye = np.asarray(self.position, dtype=np.float64)
+        return matrix44.create_look_at(eye, eye + self.forward, self.up, dtype=np.float32)
+
+    def projection_matrix(self, aspect: float) -> np.ndarray:
+        return matrix44.create_perspective_projection(self.fov, aspect, self.near, self.far, dtype=np.float32)
+
+    # -- placement --------------------------------------------------------
+
+    def look_at(self, target, distance: float, yaw: float, pitch: float) -> None:
+        """Orbit placement: look at `target` from `distance` with the given angles."""
+        self.yaw, self.pitch = float(yaw), float(pitch)
+        self.position = np.asarray(target, dtype=np.float64) - self.forward * float(distance)
+
+    def frame(self, bounds, aspect: float) -> None:
+        """Keep the angles; move so the box `bounds` = (min_xyz, max_xyz) fills the view."""
+        lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+        self.frame_points(corners, np.zeros(len(corners)), aspect)
+
+    def frame_points(self, centers, radii, aspect: float) -> None:
+        """Keep the angles; take the nearest position that shows every sphere, centred on screen.
+
+        In camera coordinates (side s, height h, depth d along forward), a
+        point is inside the view when |s - s_cam| <= tan_x (d - d_cam), the
+        same vertically. The tightest camera meets the two extreme side
+        constraints (or the two height ones) with equality: closed form.
+        """
+        centers = np.atleast_2d(np.asarray(centers, dtype=np.float64))
+        radii = np.asarray(radii, dtype=np.float64)
+        tan_y = math.tan(math.radians(self.fov) / 2.0) / FRAME_MARGIN
+        tan_x = tan_y * aspect
+        right, up, forward = self.right, self.up, self.forward
+        side, height, depth = centers @ right, centers @ up, centers @ forward
+        # A sphere of radius r needs r / cos(half angle) of room around its centre.
+        pad_x, pad_y = radii * math.sqrt(1.0 + tan_x**2), radii * math.sqrt(1.0 + tan_y**2)
+        left_need = np.max(-side - tan_x * depth + pad_x)
+        right_need = np.max(side - tan_x * depth + pad_x)
+        low_need = np.max(-height - tan_y * depth + pad_y)
+        high_need = np.max(height - tan_y * depth + pad_y)
+        camera_depth = min(-(left_need + right_need) / (2.0 * tan_x), -(low_need + high_need) / (2.0 * tan_y))
+        camera_depth = min(camera_depth, float(np.min(depth - radii)) - self.near)
+        camera_side = (right_need - left_need) / 2.0
+        camera_height = (high_need - low_need) / 2.0
+        # The slack constraint's axis is centred in "constraint" terms, which
+        # is off-centre on screen when its extreme spheres lie at different
+        # depths; a few secant steps centre the projected extent.
+        camera_side = _centre_on_screen(side, depth, pad_x, camera_side, camera_depth, tan_x)
+        camera_height = _centre_on_screen(height, depth, pad_y, camera_height, camera_depth, tan_y)
+        self.position = camera_side * right + camera_height * up + camera_depth * forward
+        # Never clip the framed scene (the default far plane is generous already).
+        self.far = max(self.far, 2.0 * (float(np.max(depth + radii)) - camera_depth))
+
+    def apply_preset(self, name: str, layout, aspect: float) -> None:
+        """One of PRESETS, framed on the network layout (or its input layer for "input")."""
+        try:
+            yaw, pitch, target = PRESETS[name]
+        except KeyError:
+            raise NnvizError(f"unknown camera preset '{name}'; choose one of: {', '.join(PRESETS)}") from None
+        self.yaw, self.pitch = yaw, pitch
+        if target == "input":
+            lo, hi = layout.layer_offsets[0], layout.layer_offsets[1]
+            self.frame_points(layout.positions[lo:hi], layout.radii[lo:hi], aspect)
+        else:
+            self.frame_points(layout.positions, layout.radii, aspect)
+
+    @classmethod
+    def preset(cls, name: str, layout, aspect: float, **settings) -> "Camera":
+        camera = cls(**settings)
+        camera.apply_preset(name, layout, aspect)
+        return camera
+
+    # -- screen <-> world ---------------------------------------------------
+
+    def project(self, points, width: int, height: int) -> np.ndarray:
+        """(N, 3) world points -> (N, 2) window coordinates (x right, y up); NaN behind the camera."""
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        clip = np.c_[points, np.ones(len(points))] @ (self.view_matrix().astype(np.float64) @ self.projection_matrix(width / height))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ndc = clip[:, :2] / clip[:, 3:4]
+        ndc[clip[:, 3] <= 0] = np.nan
+        return np.c_[(ndc[:, 0] + 1.0) * 0.5 * width, (ndc[:, 1] + 1.0) * 0.5 * height]
+
+    def ray(self, x_px: float, y_px: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """World-space (origin, unit direction) through window point (x_px, y_px), y up from the bottom."""
+        ndc_x = 2.0 * x_px / width - 1.0
+        ndc_y = 2.0 * y_px / height - 1.0
+        tan_y = math.tan(math.radians(self.fov) / 2.0)
+        direction = self.forward + self.right * (ndc_x * tan_y * width / height) + self.up * (ndc_y * tan_y)
+        return np.asarray(self.position, dtype=np.float64).copy(), direction / np.linalg.norm(direction)
+
+
+def _centre_on_screen(offsets, depth, pad, camera_offset, camera_depth, tan_half) -> float:
+    """Shift the camera along one screen axis so the extreme spheres sit symmetric about the centre."""
+    distance = depth - camera_depth
+    for _ in range(4):
+        lowest = np.min((offsets - pad - camera_offset) / distance)
+        highest = np.max((offsets + pad - camera_offset) / distance)
+        # Moving the camera by delta shifts a sphere's screen position by
+        # -delta / distance; use the median distance as the lever arm.
+        camera_offset += (lowest + highest) / 2.0 * float(np.median(distance))
+    return camera_offset

@@ -1,0 +1,131 @@
+"""Rendering without a window: a multisampled offscreen target and a one-call image renderer."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import moderngl
+import numpy as np
+
+from nnviz.engine.camera import Camera
+from nnviz.engine.colormaps import DEFAULT_WEIGHT_COLORMAP
+from nnviz.engine.context import create_context
+from nnviz.engine.layout import layout_network
+from nnviz.engine.network_renderer import NetworkRenderer
+
+__all__ = ["OffscreenTarget", "create_context", "render_network_image"]
+
+
+class OffscreenTarget:
+    """A colour + depth framebuffer of a given size, multisampled when the GPU allows.
+
+    Draw after `use()`; `read_rgb()` resolves the samples and returns the image.
+    """
+
+    def __init__(self, ctx: moderngl.Context, width: int, height: int, samples: int = 4):
+        if width < 1 or height < 1:
+            raise ValueError(f"image size must be positive, got {width}x{height}")
+        self.ctx = ctx
+        self.size = (int(width), int(height))
+        self.samples = min(int(samples), ctx.max_samples) if samples > 1 else 0
+        if self.samples < 2:
+            self.samples = 0
+        self._resolved = ctx.framebuffer(color_attachments=[ctx.renderbuffer(self.size)])
+        if self.samples:
+            self._framebuffer = ctx.framebuffer(
+                color_attachments=[ctx.renderbuffer(self.size, samples=self.samples)],
+                depth_attachment=ctx.depth_renderbuffer(self.size, samples=self.samples),
+            )
+        else:
+            self._framebuffer = ctx.framebuffer(
+                color_attachments=[ctx.renderbuffer(self.size)],
+                depth_attachment=ctx.depth_renderbuffer(self.size),
+            )
+
+    @property
+    def aspect(self) -> float:
+        return self.size[0] / self.size[1]
+
+    def use(self) -> None:
+        self._framebuffer.use()
+
+    def clear(self, rgb: Sequence[float]) -> None:
+        # glClear obeys the depth write mask: a mask left off by other drawing
+        # would keep the previous frame's depth and hide the new one.
+        self._framebuffer.depth_mask = True
+        self._framebuffer.clear(*rgb, 1.0, depth=1.0)
+
+    def read_rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8, row 0 at the top."""
+        source = self._framebuffer
+        if self.samples:
+            self.ctx.copy_framebuffer(self._resolved, self._framebuffer)
+            source = self._resolved
+        data = source.read(components=3, alignment=1)
+        width, height = self.size
+        # OpenGL's row 0 is the bottom of the image.
+        return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1].copy()
+
+    def blit_to(self, destination: moderngl.Framebuffer) -> None:
+        """Resolve the samples and copy the image into `destination` (e.g. a window's screen).
+
+        Through the single-sample buffer: a multisampled blit needs identical
+        formats, and a window's RGB8 rarely matches our RGBA8.
+        """
+        source = self._framebuffer
+        if self.samples:
+            self.ctx.copy_framebuffer(self._resolved, self._framebuffer)
+            source = self._resolved
+        self.ctx.copy_framebuffer(destination, source)
+
+    def release(self) -> None:
+        for framebuffer in (self._framebuffer, self._resolved):
+            for attachment in (*framebuffer.color_attachments, framebuffer.depth_attachment):
+                if attachment is not None:
+                    attachment.release()
+            framebuffer.release()
+
+
+def render_network_image(
+    layer_sizes: Sequence[int],
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray] | None,
+    activations: Sequence[np.ndarray],
+    predicted: int | None = None,
+    true: int | None = None,
+    width: int = 1280,
+    height: int = 720,
+    camera: str = "default",
+    samples: int = 4,
+    threshold: float | None = None,
+    colormap: str = DEFAULT_WEIGHT_COLORMAP,
+    activation_range: tuple[float, float] = (0.0, 1.0),
+    input_shape: tuple[int, int] | None = (28, 28),
+    ctx: moderngl.Context | None = None,
+) -> np.ndarray:
+    """Render one frame of the network offscreen; returns (height, width, 3) uint8, row 0 on top.
+
+    threshold None draws every non-zero weight (the opacity ramp already fades
+    weak ones); activation_range may have infinite ends (ReLU), see NetworkRenderer.
+    """
+    owns_context = ctx is None
+    ctx = create_context() if owns_context else ctx
+    layout = layout_network(layer_sizes, input_shape=input_shape)
+    renderer = NetworkRenderer(ctx, layout, activation_range=activation_range, colormap=colormap)
+    target = OffscreenTarget(ctx, width, height, samples=samples)
+    try:
+        renderer.set_weights(weights)
+        renderer.set_activations(activations)
+        renderer.set_biases(biases)
+        renderer.set_labels(predicted, true)
+        renderer.set_weight_threshold(threshold or 0.0)
+        view_camera = Camera.preset(camera, layout, target.aspect)
+        target.use()
+        target.clear(renderer.background_color)
+        renderer.draw(view_camera.view_matrix(), view_camera.projection_matrix(target.aspect))
+        return target.read_rgb()
+    finally:
+        target.release()
+        renderer.release()
+        if owns_context:
+            ctx.release()
