@@ -22,6 +22,8 @@ uniform int u_hovered;
 uniform int u_predicted;
 uniform int u_true;
 uniform vec3 u_background;
+uniform vec2 u_pixel_size;            // drawn radius / layout radius for a pixel of 0 and 1
+uniform vec2 u_activation_size;       // the same for colour-map positions 0 and 1 (hidden, output)
 
 const vec3 INPUT_DARK = vec3(0.10, 0.11, 0.15);
 const vec3 INPUT_BRIGHT = vec3(1.0, 1.0, 1.0);
@@ -62,13 +64,13 @@ void main() {
         } else {
             float pixel = clamp(value, 0.0, 1.0);
             v_color = mix(INPUT_DARK, INPUT_BRIGHT, pixel);
-            size = 0.9 + 0.15 * pixel;   // lit pixels swell a little so the digit pops out
+            size = mix(u_pixel_size.x, u_pixel_size.y, pixel);   // lit pixels swell: the digit pops out
         }
     } else {
         vec2 range = layer == output_layer ? u_output_range : u_activation_range;
         float t = clamp((value - range.x) / max(range.y - range.x, 1e-12), 0.0, 1.0);
         v_color = colormap(u_activation_cmap, t);
-        size = 0.8 + 0.35 * t;
+        size = mix(u_activation_size.x, u_activation_size.y, t);
     }
 
     v_inner_ring = vec4(0.0);

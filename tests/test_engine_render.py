@@ -250,3 +250,29 @@ def test_lit_spheres_have_no_dark_holes_at_their_centres(scene):
     # The 3x3 pixels around every projected centre (spheres are ~20 px wide here).
     around = np.stack([image[rows + dr, cols + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
     assert around.min() > 0.6
+
+
+def test_drawn_radii_match_the_spheres_on_screen_so_picking_is_exact(scene):
+    from nnviz.engine.picking import pick_sphere
+
+    s = scene(sizes=[784, 3, 10])
+    # Colour-map ends 0 and 1: the smallest and the largest drawn size.
+    s.renderer.set_activations([np.zeros(784), np.array([1.0, 0.0, 1.0], np.float32), np.zeros(10)])
+    s.camera.yaw, s.camera.pitch = 0.0, 0.0
+    s.camera.frame(s.layout.layer_bounds(1), s.aspect)
+    image = s.render()
+    radii = s.renderer.drawn_radii()
+    background = np.array(s.renderer.background_color)
+    width, height = s.width, s.height
+    for index in range(3):
+        neuron = s.layout.neuron_index(1, index)
+        centre = s.layout.positions[neuron]
+        inside = centre + s.camera.right * radii[neuron] * 0.9
+        outside = centre + s.camera.right * radii[neuron] * 1.1
+        assert not np.allclose(s.colors_at(image, inside)[0], background, atol=0.03)
+        assert np.allclose(s.colors_at(image, outside)[0], background, atol=0.03)
+        for point, expected in ((inside, neuron), (outside, None)):
+            x, y = s.camera.project(point[None], width, height)[0]
+            origin, direction = s.camera.ray(x, y, width, height)
+            assert pick_sphere(origin, direction, s.layout.positions, radii) == expected
+    assert radii[s.layout.neuron_index(1, 0)] > s.layout.radii[s.layout.neuron_index(1, 0)] * 1.1

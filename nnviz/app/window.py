@@ -90,7 +90,7 @@ class NnvizWindow(pyglet.window.Window):
         if self.width <= 0 or self.height <= 0:
             return None
         origin, direction = self.rig.camera.ray(x, y, self.width, self.height)
-        return pick_sphere(origin, direction, self.layout.positions, self.layout.radii)
+        return pick_sphere(origin, direction, self.layout.positions, self.renderer.drawn_radii())
 
     # ------------------------------------------------------------ frame
     def on_draw(self) -> None:
@@ -141,10 +141,10 @@ class NnvizWindow(pyglet.window.Window):
         renderer.set_biases(network.biases)
         renderer.set_labels(self.predicted, label)
         renderer.set_selection(self.selected)
-        self.hovered = self._pick(*self.mouse) if self.mouse[0] >= 0 else None
-        renderer.set_hover(self.hovered)
         renderer.set_input_heatmap(self._heatmap())
         renderer.set_weight_threshold(self.threshold)
+        self.hovered = self._pick(*self.mouse) if self.mouse[0] >= 0 else None  # after everything that sizes spheres
+        renderer.set_hover(self.hovered)
 
         self.target.clear(renderer.background_color)
         camera = self.rig.camera

@@ -36,6 +36,11 @@ AUTO_SCALE_SIGMAS = 2.5
 LINE_GAIN = 63.0
 LINE_GAIN_FALLOFF = 0.8
 DEFAULT_LINE_WIDTH = 2.0
+# Drawn sphere radius / layout radius at the two ends of a neuron's value
+# (pixel intensity for inputs, colour-map position otherwise). Set here and
+# handed to spheres.vert, so picking (drawn_radii) and drawing agree exactly.
+PIXEL_SIZE = (0.9, 1.05)
+ACTIVATION_SIZE = (0.8, 1.15)
 
 _TEXTURE_UNITS = {
     "u_neurons": 0, "u_activations": 1, "u_biases": 2, "u_heatmap": 3,
@@ -87,6 +92,8 @@ class NetworkRenderer:
         self._bias_views = _layer_views(self._biases.values, layout.layer_offsets)
         self._hidden_activations = self._activations.values[layout.layer_offsets[1]:layout.layer_offsets[-2]]
         self._hidden_range = (0.0, 1.0)
+        self._colour_ranges = {"u_activation_range": (0.0, 1.0), "u_output_range": (0.0, 1.0)}
+        self._heatmap_on = False
         self._weight_cmap = colormap_texture(ctx, colormaps.colormap_table(colormap))
         self._activation_cmap = colormap_texture(ctx, colormaps.colormap_table(colormaps.ACTIVATION_COLORMAP))
         self.colormap = colormap
@@ -150,12 +157,14 @@ class NetworkRenderer:
         """Colour the input spheres by `values` through the weight colour map (scale: |v| at the ends, default max |v|); None shows pixels again."""
         if values is None:
             self._sphere_program["u_use_heatmap"].value = 0
+            self._heatmap_on = False
             return
         _copy_checked(self._heatmap.values, np.asarray(values).reshape(-1), "input heatmap")
         if scale is None:
             scale = _max_abs(self._heatmap.values)
         self._sphere_program["u_heatmap_scale"].value = max(float(scale), 1e-12)
         self._sphere_program["u_use_heatmap"].value = 1
+        self._heatmap_on = True
         self._uploaded_bytes += self._heatmap.upload()
 
     # -- display settings (uniforms: no geometry is rebuilt) ---------------
@@ -191,11 +200,11 @@ class NetworkRenderer:
         """
         self._hidden_range = tuple(map(float, hidden))
         if np.isfinite(self._hidden_range).all():
-            self._sphere_program["u_activation_range"].value = self._hidden_range
+            self._set_colour_range("u_activation_range", self._hidden_range)
         else:
             self._apply_observed_hidden_range()
         if output is not None:
-            self._sphere_program["u_output_range"].value = tuple(map(float, output))
+            self._set_colour_range("u_output_range", tuple(map(float, output)))
 
     def set_line_width(self, pixels: float) -> None:
         self._line_program["u_line_width"].value = float(pixels)
@@ -207,6 +216,24 @@ class NetworkRenderer:
 
     def set_hover(self, neuron: int | None) -> None:
         self._sphere_program["u_hovered"].value = self._neuron_or_none(neuron)
+
+    def drawn_radii(self) -> np.ndarray:
+        """Each sphere's radius as last drawn (values swell spheres a little): for exact picking."""
+        layout, values = self.layout, self._activations.values
+        first, output = layout.layer_offsets[1], layout.layer_offsets[-2]
+        position = np.empty(layout.num_neurons, dtype=np.float32)
+        sizes = np.empty_like(position)
+        for lo, hi, uniform in ((first, output, "u_activation_range"), (output, layout.num_neurons, "u_output_range")):
+            start, end = self._colour_ranges[uniform]
+            position[lo:hi] = (values[lo:hi] - start) / max(end - start, 1e-12)
+        np.clip(position, 0.0, 1.0, out=position)
+        sizes[first:] = ACTIVATION_SIZE[0] + (ACTIVATION_SIZE[1] - ACTIVATION_SIZE[0]) * position[first:]
+        if self._heatmap_on:
+            sizes[:first] = 1.0
+        else:
+            pixels = np.clip(values[:first], 0.0, 1.0)
+            sizes[:first] = PIXEL_SIZE[0] + (PIXEL_SIZE[1] - PIXEL_SIZE[0]) * pixels
+        return layout.radii * sizes
 
     # -- drawing ------------------------------------------------------------
 
@@ -263,7 +290,11 @@ class NetworkRenderer:
             lo = lo if np.isfinite(lo) else float(values.min())
             hi = hi if np.isfinite(hi) else float(values.max())
         lo, hi = (lo if np.isfinite(lo) else 0.0), (hi if np.isfinite(hi) else 1.0)
-        self._sphere_program["u_activation_range"].value = (lo, max(hi, lo + 1e-6))
+        self._set_colour_range("u_activation_range", (lo, max(hi, lo + 1e-6)))
+
+    def _set_colour_range(self, uniform: str, value: tuple[float, float]) -> None:
+        self._colour_ranges[uniform] = value
+        self._sphere_program[uniform].value = value
 
     def _update_auto_weight_scales(self) -> None:
         for k, flat in enumerate(self._weight_flat_views):
@@ -285,6 +316,8 @@ class NetworkRenderer:
         self._set_array("u_layer_gain", gain, self._line_program)
         self._weight_scale_uniform.write(self._weight_scale_buffer)
         self._sphere_program["u_background"].value = tuple(self.background_color)
+        self._sphere_program["u_pixel_size"].value = PIXEL_SIZE
+        self._sphere_program["u_activation_size"].value = ACTIVATION_SIZE
         self.set_activation_range(activation_range, output_range)
         self.set_line_width(line_width)
         self.set_weight_threshold(0.0)
