@@ -60,7 +60,11 @@ void main() {
     if (layer == 0) {
         if (u_use_heatmap != 0) {
             int input_index = neuron - u_layer_offsets[0];
-            v_color = colormap(u_weight_cmap, diverging_position(fetch_scalar(u_heatmap, input_index), u_heatmap_scale));
+            float weight = fetch_scalar(u_heatmap, input_index);
+            // Weak weights fade to the unlit input colour, as weak lines fade out:
+            // only what the neuron really looks for stands out.
+            float strength = clamp(abs(weight) / max(u_heatmap_scale, 1e-12), 0.0, 1.0);
+            v_color = mix(INPUT_DARK, colormap(u_weight_cmap, diverging_position(weight, u_heatmap_scale)), strength);
         } else {
             float pixel = clamp(value, 0.0, 1.0);
             v_color = mix(INPUT_DARK, INPUT_BRIGHT, pixel);

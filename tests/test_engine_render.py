@@ -185,8 +185,9 @@ def test_input_heatmap_recolours_input_spheres_and_none_restores_pixels(scene):
     heat[0], heat[783] = 1.0, -1.0
     pixel_view = s.colors_at(s.render(), s.layout.positions[[0, 783]])
     s.renderer.set_input_heatmap(heat)
-    red, blue = s.colors_at(s.render(), s.layout.positions[[0, 783]])
+    red, blue, neutral = s.colors_at(s.render(), s.layout.positions[[0, 783, 400]])
     assert red[0] > red[2] + 0.3 and blue[2] > blue[0] + 0.3
+    assert neutral.max() < 0.3 < min(red.max(), blue.max())  # a zero weight stays dark
     s.renderer.set_input_heatmap(None)
     assert np.allclose(s.colors_at(s.render(), s.layout.positions[[0, 783]]), pixel_view)
 

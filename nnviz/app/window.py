@@ -196,7 +196,8 @@ class NnvizWindow(pyglet.window.Window):
             f"test acc   {session.test_accuracy:.2%}",
             f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
             f"activation {config.activation}  out {config.output}",
-            f"weights: {self.renderer.colormap}, |w| < {self.threshold:.3g} hidden",
+            f"weights: {self.renderer.colormap}, "
+            + (f"|w| < {self.threshold:.3g} hidden" if self.threshold else "all shown"),
             "H: help",
         ]
         if session.status not in ("ready",):
@@ -226,13 +227,13 @@ class NnvizWindow(pyglet.window.Window):
         if layer < len(network.layer_sizes) - 1:
             strong += int(np.count_nonzero(np.abs(network.weights[layer][index, :]) >= self.threshold))
         name = "input" if layer == 0 else ("output" if layer == len(network.layer_sizes) - 1 else f"hidden {layer}")
-        lines = [f"selected: {name} layer, neuron {index}"]
+        lines = [f"selected   {name} · neuron {index}"]
         if layer > 0:
             lines.append(f"bias       {float(network.biases[layer - 1][index]):+.4f}")
         lines.append(f"activation {activation:+.4f}")
         lines.append(f"weights shown {strong}")
         if layer == 1:
-            lines.append("input grid: its 784 incoming weights")
+            lines.append("input grid shows its 784 weights")
         return lines
 
     def _count_frame(self, now: float) -> None:

@@ -154,14 +154,17 @@ class NetworkRenderer:
         self._sphere_program["u_true"].value = self._output_neuron(true)
 
     def set_input_heatmap(self, values: np.ndarray | None, scale: float | None = None) -> None:
-        """Colour the input spheres by `values` through the weight colour map (scale: |v| at the ends, default max |v|); None shows pixels again."""
+        """Colour the input spheres by `values` through the weight colour map; None shows pixels again.
+
+        scale: |v| drawn at full colour (default AUTO_SCALE_SIGMAS x RMS); weaker values fade to dark.
+        """
         if values is None:
             self._sphere_program["u_use_heatmap"].value = 0
             self._heatmap_on = False
             return
         _copy_checked(self._heatmap.values, np.asarray(values).reshape(-1), "input heatmap")
-        if scale is None:
-            scale = _max_abs(self._heatmap.values)
+        if scale is None:  # robust, like the lines' scale: one outlier must not wash the rest out
+            scale = _robust_scale(self._heatmap.values)
         self._sphere_program["u_heatmap_scale"].value = max(float(scale), 1e-12)
         self._sphere_program["u_use_heatmap"].value = 1
         self._heatmap_on = True
@@ -298,7 +301,7 @@ class NetworkRenderer:
 
     def _update_auto_weight_scales(self) -> None:
         for k, flat in enumerate(self._weight_flat_views):
-            self._weight_scales[k] = AUTO_SCALE_SIGMAS * np.sqrt(np.dot(flat, flat) / flat.size)
+            self._weight_scales[k] = _robust_scale(flat)
         np.maximum(self._weight_scales, 1e-12, out=self._weight_scales)
         self._weight_scale_uniform.write(self._weight_scale_buffer)
 
@@ -375,6 +378,11 @@ def _copy_checked(destination: np.ndarray, source, what: str) -> None:
     if source.shape != destination.shape:
         raise ValueError(f"{what} has shape {source.shape}, expected {destination.shape}")
     np.copyto(destination, source, casting="unsafe")
+
+
+def _robust_scale(values: np.ndarray) -> float:
+    """AUTO_SCALE_SIGMAS x RMS: near max |v| for Gaussian values, deaf to outliers, one dot product."""
+    return AUTO_SCALE_SIGMAS * float(np.sqrt(np.dot(values, values) / values.size))
 
 
 def _max_abs(values: np.ndarray) -> float:
