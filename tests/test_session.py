@@ -134,3 +134,21 @@ def test_frame_budget_keeps_the_frame_rate():
     for _ in range(200):
         budget.record_draw(0.002)  # a GPU
     assert budget.training_seconds(True) == MAX_SPEED_BUDGET
+
+
+def test_selection_text_counts_the_weights_above_the_threshold():
+    from nnviz.app.hud_text import selection_lines, weights_shown
+    from nnviz.model.network import Network
+
+    network = Network([784, 16, 16, 10])
+    network.weights[0][:, 3] = np.linspace(-1, 1, 784)
+    network.weights[1][3, :] = 0.05
+    network.weights[1][3, :4] = 0.5
+    assert weights_shown(network, 1, 3, 0.0) == 784 + 16
+    expected_in = int(np.count_nonzero(np.abs(np.linspace(-1, 1, 784).astype(np.float32)) >= 0.25))
+    assert weights_shown(network, 1, 3, 0.25) == expected_in + 4
+    assert weights_shown(network, 3, 0, 0.0) == 16  # output neurons: incoming only
+    activations = network.forward(np.zeros(784))
+    lines = selection_lines(network, 1, 3, activations, 0.25)
+    assert lines[0] == "selected   hidden 1 · neuron 3"
+    assert f"weights shown {expected_in + 4}" in lines

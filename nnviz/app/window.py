@@ -11,7 +11,7 @@ import numpy as np
 import pyglet
 from pyglet.window import key, mouse
 
-from nnviz.app import keymap
+from nnviz.app import hud_text, keymap
 from nnviz.app.camera_rig import CameraRig
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.hud import Hud, HudState
@@ -176,65 +176,27 @@ class NnvizWindow(pyglet.window.Window):
         self.hud.update(self._hud_state())
         self.hud.draw()
 
-    def _hud_state(self):
+    def _hud_state(self) -> HudState:
         session = self.session
-        trainer = session.trainer
-        config = trainer.config
         image, label = session.sample()
-        history = trainer.history
-        running = "PAUSED" if session.paused else ("max speed" if session.max_speed else "training")
-        if not session.can_train:
-            running = "not training"
-        speed = session.batches_per_frame
-        lines = [
-            f"nnviz  {'-'.join(map(str, trainer.network.layer_sizes))}  {session.dataset_title}",
-            f"{running:<12} {self.fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
-            f"epoch {trainer.epoch + 1}  batch {trainer.batch_in_epoch}/{trainer.batches_per_epoch}",
-            f"samples/s  {self._train_rate:,.0f}",
-            f"loss       {trainer.running_loss:.4f}",
-            f"train acc  {trainer.running_accuracy:.2%}",
-            f"test acc   {session.test_accuracy:.2%}",
-            f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
-            f"activation {config.activation}  out {config.output}",
-            f"weights: {self.renderer.colormap}, "
-            + (f"|w| < {self.threshold:.3g} hidden" if self.threshold else "all shown"),
-            "H: help",
-        ]
-        if session.status not in ("ready",):
-            lines.insert(1, session.status)
+        history = session.trainer.history
         predicted = self.predicted
+        selection = []
+        if self.selected is not None:
+            layer, index = self.layout.layer_of_neuron(self.selected)
+            selection = hud_text.selection_lines(session.trainer.network, layer, index, self._activations,
+                                                 self.threshold)
         return HudState(
-            lines=lines,
+            lines=hud_text.stats_lines(session, self.fps, self._train_rate, self.renderer.colormap, self.threshold),
             loss_history=[p.loss for p in history],
             accuracy_history=[p.test_accuracy for p in history],
             image=image if session.dataset is not None else None,
             true_text=session.class_name(label),
             predicted_text=session.class_name(predicted),
             correct=None if label is None or predicted is None else predicted == label,
-            selection_lines=self._selection_lines(),
+            selection_lines=selection,
             messages=session.current_messages(),
         )
-
-    def _selection_lines(self) -> list[str]:
-        if self.selected is None:
-            return []
-        network = self.session.trainer.network
-        layer, index = self.layout.layer_of_neuron(self.selected)
-        activation = float(self._activations[layer][index])
-        strong = 0
-        if layer > 0:
-            strong += int(np.count_nonzero(np.abs(network.weights[layer - 1][:, index]) >= self.threshold))
-        if layer < len(network.layer_sizes) - 1:
-            strong += int(np.count_nonzero(np.abs(network.weights[layer][index, :]) >= self.threshold))
-        name = "input" if layer == 0 else ("output" if layer == len(network.layer_sizes) - 1 else f"hidden {layer}")
-        lines = [f"selected   {name} · neuron {index}"]
-        if layer > 0:
-            lines.append(f"bias       {float(network.biases[layer - 1][index]):+.4f}")
-        lines.append(f"activation {activation:+.4f}")
-        lines.append(f"weights shown {strong}")
-        if layer == 1:
-            lines.append("input grid shows its 784 weights")
-        return lines
 
     def _count_frame(self, now: float) -> None:
         """Frame rate and training rate, over the last half second or so."""

@@ -1,0 +1,58 @@
+"""The HUD's words and numbers, from the session's state: plain functions, no drawing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnviz.app.session import TrainingSession
+from nnviz.model.network import Network
+
+
+def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
+                threshold: float) -> list[str]:
+    trainer = session.trainer
+    config = trainer.config
+    if not session.can_train:
+        running = "not training"
+    else:
+        running = "PAUSED" if session.paused else ("max speed" if session.max_speed else "training")
+    speed = session.batches_per_frame
+    lines = [
+        f"nnviz  {'-'.join(map(str, trainer.network.layer_sizes))}  {session.dataset_title}",
+        f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
+        f"epoch {trainer.epoch + 1}  batch {trainer.batch_in_epoch}/{trainer.batches_per_epoch}",
+        f"samples/s  {samples_per_second:,.0f}",
+        f"loss       {trainer.running_loss:.4f}",
+        f"train acc  {trainer.running_accuracy:.2%}",
+        f"test acc   {session.test_accuracy:.2%}",
+        f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
+        f"activation {config.activation}  out {config.output}",
+        f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
+        "H: help",
+    ]
+    if session.status != "ready":
+        lines.insert(1, session.status)
+    return lines
+
+
+def weights_shown(network: Network, layer: int, index: int, threshold: float) -> int:
+    """Incoming and outgoing weights of a neuron with |w| at or above the threshold."""
+    count = 0
+    if layer > 0:
+        count += int(np.count_nonzero(np.abs(network.weights[layer - 1][:, index]) >= threshold))
+    if layer < network.num_weight_layers:
+        count += int(np.count_nonzero(np.abs(network.weights[layer][index, :]) >= threshold))
+    return count
+
+
+def selection_lines(network: Network, layer: int, index: int, activations, threshold: float) -> list[str]:
+    last = network.num_weight_layers
+    name = "input" if layer == 0 else ("output" if layer == last else f"hidden {layer}")
+    lines = [f"selected   {name} · neuron {index}"]
+    if layer > 0:
+        lines.append(f"bias       {float(network.biases[layer - 1][index]):+.4f}")
+    lines.append(f"activation {float(activations[layer][index]):+.4f}")
+    lines.append(f"weights shown {weights_shown(network, layer, index, threshold)}")
+    if layer == 1:
+        lines.append("input grid shows its 784 weights")
+    return lines
