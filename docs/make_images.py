@@ -42,8 +42,7 @@ def main() -> int:
     IMAGES.mkdir(parents=True, exist_ok=True)
 
     render(args.data, "render-untrained.png", "--size", "1280x720")
-    render(args.data, "render-trained-input.png", "--size", "960x720", "--camera", "input", "--steps", "3000",
-           "--sample", "3")
+    render(args.data, "render-trained.png", "--size", "1280x720", "--steps", "3000")
 
     with tempfile.TemporaryDirectory() as tmp:
         app = App(Path(tmp), "--data", args.data, "--size", "1280x720", "--speed", "max")

@@ -24,7 +24,7 @@ def _cost(network, x, labels, weight_decay):
     return network.cost(x, labels) + l2
 
 
-@pytest.mark.parametrize("activation,output", itertools.product(sorted(ACTIVATIONS), sorted(OUTPUTS)))
+@pytest.mark.parametrize("activation,output", list(itertools.product(sorted(ACTIVATIONS), sorted(OUTPUTS))))
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_backprop_matches_finite_differences(activation, output, weight_decay):
     rng = np.random.default_rng(42)
