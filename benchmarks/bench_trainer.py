@@ -101,7 +101,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="MNIST directory (default: $NNVIZ_DATA, cache, download)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)), help="comma-separated")
     parser.add_argument("--worker", choices=("nnviz", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,7 +119,7 @@ def main() -> int:
           f"median of {args.rounds} alternating rounds of {args.seconds:g} s, each in a fresh process\n")
     print("| batch | nnviz samples/s | PyTorch eager samples/s | nnviz / PyTorch |")
     print("| ---: | ---: | ---: | ---: |")
-    for batch_size in BATCH_SIZES:
+    for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         ours, theirs = [], []
         for _ in range(args.rounds):
             ours.append(measure_in_subprocess("nnviz", batch_size, args.seconds, args.data))

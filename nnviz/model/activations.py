@@ -52,7 +52,10 @@ class Tanh(Activation):
         return np.tanh(z, out=z)
 
     def scale_by_derivative_(self, delta, a):
-        delta *= 1.0 - a * a
+        # delta * (1 - a^2) = delta - (delta * a) * a, with one temporary.
+        product = delta * a
+        product *= a
+        delta -= product
         return delta
 
 

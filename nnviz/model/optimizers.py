@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -22,7 +24,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def step(self, params, grads, learning_rate):
-        np.multiply(grads, np.float32(learning_rate), out=self._scratch)
+        np.multiply(grads, learning_rate, out=self._scratch)
         params -= self._scratch
 
 
@@ -31,12 +33,12 @@ class Momentum(Optimizer):
 
     def __init__(self, size: int, momentum: float = 0.9):
         super().__init__(size)
-        self.momentum = np.float32(momentum)
+        self.momentum = float(momentum)
         self.velocity = np.zeros(size, dtype=np.float32)
 
     def step(self, params, grads, learning_rate):
         self.velocity *= self.momentum
-        np.multiply(grads, np.float32(learning_rate), out=self._scratch)
+        np.multiply(grads, learning_rate, out=self._scratch)
         self.velocity -= self._scratch
         params += self.velocity
 
@@ -49,28 +51,31 @@ class Adam(Optimizer):
 
     def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(size)
-        self.beta1, self.beta2, self.eps = beta1, beta2, np.float32(eps)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.m = np.zeros(size, dtype=np.float32)
         self.v = np.zeros(size, dtype=np.float32)
         self.t = 0
 
     def step(self, params, grads, learning_rate):
+        # Python floats, not np.float32(...): NumPy keeps float32 arrays float32
+        # with them (NEP 50) and skips building a scalar object per call.
         self.t += 1
         b1, b2, scratch = self.beta1, self.beta2, self._scratch
-        self.m *= np.float32(b1)
-        np.multiply(grads, np.float32(1.0 - b1), out=scratch)
-        self.m += scratch
-        self.v *= np.float32(b2)
+        # m <- b1 m + (1 - b1) g, written as b1 (m - g) + g: no scratch needed.
+        self.m -= grads
+        self.m *= b1
+        self.m += grads
         np.multiply(grads, grads, out=scratch)
-        scratch *= np.float32(1.0 - b2)
+        self.v -= scratch
+        self.v *= b2
         self.v += scratch
         # Bias correction folded into the step size and epsilon (Kingma & Ba, sec. 2).
         correction1 = 1.0 - b1**self.t
-        correction2 = np.sqrt(1.0 - b2**self.t)
+        correction2 = math.sqrt(1.0 - b2**self.t)
         np.sqrt(self.v, out=scratch)
-        scratch += self.eps * np.float32(correction2)
+        scratch += self.eps * correction2
         np.divide(self.m, scratch, out=scratch)
-        scratch *= np.float32(learning_rate * correction2 / correction1)
+        scratch *= learning_rate * correction2 / correction1
         params -= scratch
 
     def reset(self):
