@@ -5,11 +5,10 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 import pytest
-from pyglet.extlibs import png
 
 from gl_fixtures import gl_ctx, gl_session_ctx  # noqa: F401  (fixtures)
 from nnviz.engine import context
-from nnviz.engine.image_io import save_png
+from nnviz.engine.image_io import load_png, save_png
 from nnviz.engine.offscreen import OffscreenTarget, render_network_image
 from nnviz.errors import NnvizError
 
@@ -26,15 +25,10 @@ def test_missing_egl_is_a_one_line_error_that_says_what_to_install(monkeypatch):
     assert "apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri" in message and "libEGL.so.1" in message
 
 
-def _read_png(path) -> np.ndarray:
-    width, height, rows, _ = png.Reader(filename=str(path)).asRGB8()
-    return np.vstack([np.asarray(row, np.uint8) for row in rows]).reshape(height, width, 3)
-
-
 def test_save_png_round_trips_size_and_pixels(tmp_path):
     rgb = np.random.default_rng(0).integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
     save_png(tmp_path / "a.png", rgb)
-    assert np.array_equal(_read_png(tmp_path / "a.png"), rgb)
+    assert np.array_equal(load_png(tmp_path / "a.png"), rgb)
 
 
 def test_save_png_to_a_missing_directory_is_a_user_error(tmp_path):
@@ -76,7 +70,7 @@ def test_rendered_png_has_the_requested_size(gl_ctx, tmp_path):
                                width=320, height=200, camera="front", ctx=gl_ctx)
     assert rgb.shape == (200, 320, 3)
     save_png(tmp_path / "frame.png", rgb)
-    assert _read_png(tmp_path / "frame.png").shape == (200, 320, 3)
+    assert load_png(tmp_path / "frame.png").shape == (200, 320, 3)
     assert rgb.std() > 5  # something was drawn
 
 

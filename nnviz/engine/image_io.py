@@ -1,4 +1,4 @@
-"""Writing RGB images as PNG files."""
+"""Reading and writing RGB images as PNG files."""
 
 from __future__ import annotations
 
@@ -26,3 +26,12 @@ def save_png(path, rgb: np.ndarray) -> Path:
     except OSError as error:
         raise NnvizError(f"cannot write image {path}: {error.strerror or error}") from error
     return path
+
+
+def load_png(path) -> np.ndarray:
+    """An (H, W, 3) uint8 image, row 0 at the top (alpha, if any, dropped)."""
+    try:
+        width, height, rows, _ = png.Reader(filename=str(path)).asRGB8()
+        return np.vstack([np.asarray(row, np.uint8) for row in rows]).reshape(height, width, 3)
+    except (OSError, png.Error) as error:
+        raise NnvizError(f"cannot read image {path}: {error}") from error
