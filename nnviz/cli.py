@@ -32,16 +32,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and training")
     group.add_argument("--preset", choices=sorted(PRESETS), default="default",
