@@ -152,3 +152,13 @@ def test_selection_text_counts_the_weights_above_the_threshold():
     lines = selection_lines(network, 1, 3, activations, 0.25)
     assert lines[0] == "selected   hidden 1 · neuron 3"
     assert f"weights shown {expected_in + 4}" in lines
+
+
+def test_reset_gives_different_fresh_weights_each_time(session):
+    first = session.trainer.network.params.copy()
+    session.reset()
+    second = session.trainer.network.params.copy()
+    session.reset()
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(second, session.trainer.network.params)
+    assert "seed" in session.current_messages()[-1]

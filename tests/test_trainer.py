@@ -123,3 +123,16 @@ def test_no_data_trains_nothing_but_still_forwards():
     acts = trainer.activations_for(np.zeros((28, 28), np.uint8))
     assert [a.shape for a in acts] == [(784,), (16,), (16,), (10,)]
     assert acts[-1].sum() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_data_given_later_is_shuffled_like_data_given_at_once():
+    images, labels = _synthetic(320)
+    at_once = Trainer(TrainConfig(seed=4, batch_size=32), images, labels)
+    later = Trainer(TrainConfig(seed=4, batch_size=32))
+    later.set_data(images, labels)
+    assert not np.array_equal(later._order, np.arange(320))
+    np.testing.assert_array_equal(sorted(later._order), np.arange(320))
+    np.testing.assert_array_equal(later._order, at_once._order)  # same seed, same order
+    later.train_batches(3)
+    at_once.train_batches(3)
+    np.testing.assert_array_equal(later.network.params, at_once.network.params)

@@ -171,12 +171,14 @@ class TrainingSession:
             self.say(f"activation {name}: weights kept")
 
     def reset(self, announce: bool = True) -> None:
-        self.trainer.reset()
+        # A new seed each time: "reset" should show a different random start,
+        # and the seed in the HUD's message still makes it reproducible.
+        self.trainer.reset(seed=self.trainer.config.seed + 1)
         if self.dataset is not None:
             self.trainer.evaluate_test()
         self.status = "ready" if self.dataset is not None else self.status
         if announce:
-            self.say("network reset to fresh random weights")
+            self.say(f"network reset to fresh random weights (seed {self.trainer.config.seed})")
 
     # -------------------------------------------------------- digit on show
     def sample(self) -> tuple[np.ndarray, int | None]:

@@ -56,8 +56,9 @@ class Trainer:
         self.network = Network(config.layers, config.activation, config.output)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
-        self.set_data(train_images, train_labels, test_images, test_labels)
+        self._order = np.arange(0)
         self.reset()
+        self.set_data(train_images, train_labels, test_images, test_labels)
 
     # ------------------------------------------------------------------ state
     def set_data(self, train_images, train_labels, test_images=None, test_labels=None) -> None:
@@ -65,7 +66,10 @@ class Trainer:
         self._train_y = None if train_labels is None else np.asarray(train_labels, dtype=np.intp)
         self._test_x = None if test_images is None else _flatten(test_images)
         self._test_y = None if test_labels is None else np.asarray(test_labels, dtype=np.intp)
+        # New data starts a new pass over it, in a random order.
         self._order = np.arange(self.num_train_samples)
+        self.position = 0
+        self._shuffle()
 
     @property
     def has_data(self) -> bool:
