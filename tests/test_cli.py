@@ -1,5 +1,6 @@
 """The command line as users run it: messages, exit codes, and real training."""
 
+import os
 import re
 import subprocess
 import sys
@@ -113,3 +114,12 @@ def test_corrupt_data_file_via_cli(tmp_path, mnist_dir):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "train-images-idx3-ubyte.gz" in lines[0] and lines[0].startswith("nnviz: error:")
+
+
+def test_window_without_a_display_says_what_to_do_instead():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run([sys.executable, str(REPO / "main.py"), "--no-download"], capture_output=True, text=True,
+                            env=env, timeout=120, cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr == ("nnviz: error: cannot open a window (DISPLAY is not set); "
+                             "without a display use 'nnviz train' or 'nnviz render'\n")

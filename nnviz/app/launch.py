@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from nnviz.errors import NnvizError
@@ -34,8 +36,9 @@ def run_app(args: argparse.Namespace) -> int:
         # pyglet.window needs a display as soon as it is imported.
         from nnviz.app.window import NnvizWindow
     except Exception as error:  # pyglet's NoSuchDisplayException and friends
+        reason = "DISPLAY is not set" if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") else error
         raise NnvizError(
-            f"cannot open a window ({error}); without a display use 'nnviz train' or 'nnviz render'"
+            f"cannot open a window ({reason}); without a display use 'nnviz train' or 'nnviz render'"
         ) from None
     from nnviz.app.session import TrainingSession
 
