@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nnviz.arg_types import positive_int
 from nnviz.errors import NnvizError
 from nnviz.model.activations import ACTIVATIONS
 from nnviz.model.config import PRESETS, TrainConfig, format_layers, parse_layers, validate
@@ -22,40 +23,42 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _defaults(subcommand: bool):
+    """Options shared by ``nnviz`` and its subcommands: only the top level sets defaults.
+
+    A subcommand's default would overwrite what was given before the
+    subcommand (``nnviz --lr 0.5 train``), so there they are SUPPRESSed.
+    """
+    return (lambda value: argparse.SUPPRESS) if subcommand else (lambda value: value)
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    default = _defaults(subcommand)
     group = parser.add_argument_group("model and training")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="default",
+    group.add_argument("--preset", choices=sorted(PRESETS), default=default("default"),
                        help="starting hyperparameters; 'textbook' is Nielsen's classic setup (default: default)")
-    group.add_argument("--layers", metavar="SIZES", help="comma-separated layer sizes (default: 784,16,16,10)")
-    group.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden-layer activation")
-    group.add_argument("--output", choices=sorted(OUTPUTS),
+    group.add_argument("--layers", metavar="SIZES", default=default(None), help="comma-separated layer sizes (default: 784,16,16,10)")
+    group.add_argument("--activation", choices=sorted(ACTIVATIONS), default=default(None), help="hidden-layer activation")
+    group.add_argument("--output", choices=sorted(OUTPUTS), default=default(None),
                        help="output layer and cost: softmax (cross-entropy) or sigmoid (quadratic)")
-    group.add_argument("--init", choices=sorted(INITIALIZERS), help="weight initialisation")
-    group.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
-    group.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float, metavar="RATE")
-    group.add_argument("--batch-size", type=int, metavar="N")
-    group.add_argument("--momentum", type=float, help="for --optimizer momentum (default 0.9)")
-    group.add_argument("--weight-decay", type=float, metavar="L2")
-    group.add_argument("--seed", type=int)
-    group.add_argument("--load", metavar="FILE", help="start from weights saved as .npz")
+    group.add_argument("--init", choices=sorted(INITIALIZERS), default=default(None), help="weight initialisation")
+    group.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=default(None))
+    group.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float, metavar="RATE", default=default(None))
+    group.add_argument("--batch-size", type=int, metavar="N", default=default(None))
+    group.add_argument("--momentum", type=float, default=default(None), help="for --optimizer momentum (default 0.9)")
+    group.add_argument("--weight-decay", type=float, metavar="L2", default=default(None))
+    group.add_argument("--seed", type=int, default=default(None))
+    group.add_argument("--load", metavar="FILE", default=default(None), help="start from weights saved as .npz")
 
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
+def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    default = _defaults(subcommand)
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", choices=DATASET_NAMES, default="mnist")
-    group.add_argument("--data", metavar="DIR",
+    group.add_argument("--dataset", choices=DATASET_NAMES, default=default("mnist"))
+    group.add_argument("--data", metavar="DIR", default=default(None),
                        help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
-    group.add_argument("--no-download", action="store_true", help="never download; fail if the files are missing")
+    group.add_argument("--no-download", action="store_true", default=default(False),
+                       help="never download; fail if the files are missing")
 
 
 _CONFIG_OPTIONS = ("activation", "output", "init", "optimizer", "learning_rate", "batch_size", "momentum",
@@ -96,15 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train headless (no display needed)",
                                 description="Train the network headless and print test accuracy per epoch.")
-    add_model_options(train)
-    add_data_options(train)
-    train.add_argument("--epochs", type=_positive_int, default=3)
+    add_model_options(train, subcommand=True)
+    add_data_options(train, subcommand=True)
+    train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--save", metavar="FILE", help="save the trained weights as .npz")
 
     render = commands.add_parser("render", help="render one frame to a PNG, no display needed",
                                  description="Render the network offscreen (EGL) into a PNG file.")
-    add_model_options(render)
-    add_data_options(render)
+    add_model_options(render, subcommand=True)
+    add_data_options(render, subcommand=True)
     from nnviz.app.render_command import add_render_options
 
     add_render_options(render)

@@ -89,6 +89,29 @@ def test_screenshot_key_writes_a_png_of_the_window_size(app):
     assert f"screenshot saved to {state['last_screenshot']}" in app.log()
 
 
+def test_a_failed_screenshot_is_reported_and_the_session_goes_on(app):
+    moved = app.screenshot_dir.with_name("moved-away")
+    app.screenshot_dir.rename(moved)
+    try:
+        app.key("p")
+        app.wait_for(lambda s: any("could not save the screenshot" in m for m in s["messages"]),
+                     what="the failure message")
+        app.wait_frames(3)
+        app.check_alive()
+    finally:
+        moved.rename(app.screenshot_dir)
+
+
+def test_weak_weight_keys(app):
+    app.key("comma")
+    app.wait_for(lambda s: any("all weights are shown" in m for m in s["messages"]), what="message")
+    assert app.state()["threshold"] == 0.0
+    app.key("period")
+    assert app.wait_for(lambda s: s["threshold"] > 0, what="threshold up")["threshold"] == pytest.approx(0.005)
+    app.key("comma")
+    app.wait_for(lambda s: s["threshold"] == 0.0, what="threshold back to zero")
+
+
 def test_help_overlay_toggles(app):
     app.key("h")
     app.wait_for(lambda s: s["help_visible"], what="help shown")

@@ -49,6 +49,7 @@ def assert_one_line_error(capsys, args, *fragments):
         (["--save", "/nonexistent-dir/w.npz"], ["--save /nonexistent-dir/w.npz", "does not exist"]),
         (["--save", "weights.txt"], ["--save weights.txt", "must end in .npz"]),
         (["--load", "/nonexistent.npz"], ["/nonexistent.npz: no such file"]),
+        (["--seed", "-1"], ["--seed -1: must be an integer from 0"]),
         (["--data", "/nonexistent-data", "--no-download"], ["/nonexistent-data"]),
     ],
 )
@@ -123,3 +124,17 @@ def test_window_without_a_display_says_what_to_do_instead():
     assert result.returncode == 2
     assert result.stderr == ("nnviz: error: cannot open a window (DISPLAY is not set); "
                              "without a display use 'nnviz train' or 'nnviz render'\n")
+
+
+def test_options_before_the_subcommand_count_too(mnist_dir):
+    result = run_cli("--lr", "0.01", "--batch-size", "64", "--data", str(mnist_dir), "--no-download",
+                     "train", "--epochs", "1", "--seed", "2")
+    assert result.returncode == 0, result.stderr
+    assert "adam lr 0.01, batch 64, init xavier, seed 2" in result.stdout
+    after = run_cli("--lr", "0.01", "train", "--lr", "0.05", "--epochs", "1", "--data", str(mnist_dir))
+    assert "adam lr 0.05" in after.stdout  # the later, closer option wins
+
+
+def test_batch_larger_than_the_training_set(capsys, mnist_dir):
+    assert_one_line_error(capsys, ["train", "--batch-size", "70000", "--data", str(mnist_dir)],
+                          "--batch-size 70000: larger than the 60000 training images")

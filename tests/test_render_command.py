@@ -29,18 +29,23 @@ def test_render_writes_an_image_of_the_requested_size(tmp_path, mnist_dir):
     assert "showing test image 0, a 7" in result.stdout
 
 
-def test_render_from_saved_weights_matches_the_trained_network(tmp_path, mnist_dir):
+def test_render_shows_the_loaded_network(tmp_path, mnist_dir):
     from nnviz.model.config import TrainConfig
-    from nnviz.model.network import Network, initialize
+    from nnviz.model.network import Network
     from nnviz.model.weights_io import save_weights
 
+    plain = render("--data", str(mnist_dir), "--out", str(tmp_path / "plain.png"), "--size", "64x48",
+                   "--layers", "784,32,10")
+    unloaded_class = plain.stdout.strip().rsplit("predicted ", 1)[1]
+    chosen = 3 if unloaded_class != "3" else 5
     network = Network([784, 32, 10])
-    initialize(network, "xavier", np.random.default_rng(0))
+    network.biases[1][chosen] = 50.0  # whatever the image, this network answers `chosen`
     weights = save_weights(tmp_path / "w.npz", network, TrainConfig(layers=(784, 32, 10)))
     out = tmp_path / "loaded.png"
     result = render("--data", str(mnist_dir), "--load", str(weights), "--out", str(out), "--size", "160x120",
                     "--camera", "input")
     assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(f"predicted {chosen}")
     assert load_png(out).shape == (120, 160, 3)
 
 
@@ -53,6 +58,8 @@ def test_render_from_saved_weights_matches_the_trained_network(tmp_path, mnist_d
         (["--sample", "10000"], "--sample 10000: must be between 0 and 9999"),
         (["--steps", "-1"], "--steps -1: must be 0 or more"),
         (["--colormap", "rainbow"], "--colormap rainbow: not one of"),
+        (["--samples", "3"], "--samples 3: must be 0 or a power of two"),
+        (["--layers", ",".join(["784"] + ["4"] * 16 + ["10"])], "at most 16 layers can be drawn"),
     ],
 )
 def test_bad_render_options_get_one_line(tmp_path, mnist_dir, args, message):

@@ -60,8 +60,16 @@ def test_pause_and_single_steps(session):
     before = session.trainer.batches_trained
     assert session.step_batch() == 1
     assert session.trainer.batches_trained == before + 1
-    trained = session.step_epoch()
-    assert session.trainer.epoch == 1 and trained == session.trainer.batches_per_epoch - 1
+    session.step_epoch()  # the rest of the epoch, over the next frames, even while paused
+    assert session.finishing_epoch
+    frames = 0
+    while session.finishing_epoch:
+        session.train_frame(0.001)
+        frames += 1
+    assert frames > 1 and session.paused
+    assert session.trainer.epoch == 1 and session.trainer.batch_in_epoch == 0
+    assert session.current_messages()[-1].startswith("epoch 1 done: test accuracy")
+    assert session.train_frame(0.05) == 0  # still paused
 
 
 def test_speed_levels_cap_batches_per_frame(session):
@@ -106,9 +114,10 @@ def test_save_and_load_round_trip(session, tmp_path):
     saved = session.trainer.network.params.copy()
     session.reset()
     assert not np.array_equal(saved, session.trainer.network.params)
-    assert session.latest_weights_file(tmp_path) == path
+    assert session.last_saved == path
     assert session.load(path)
     np.testing.assert_array_equal(saved, session.trainer.network.params)
+    assert session.trainer.samples_seen == 0 and session.trainer.history == []  # a new run from these weights
 
 
 def test_load_refuses_a_different_network(tmp_path):
@@ -162,3 +171,18 @@ def test_reset_gives_different_fresh_weights_each_time(session):
     assert not np.array_equal(first, second)
     assert not np.array_equal(second, session.trainer.network.params)
     assert "seed" in session.current_messages()[-1]
+
+
+def test_saving_twice_in_one_second_keeps_both_files(session, tmp_path):
+    first = session.save(tmp_path)
+    second = session.save(tmp_path)
+    assert first != second and first.exists() and second.exists()
+    assert session.last_saved == second
+
+
+def test_batch_size_too_big_for_the_data_explains_instead_of_training():
+    s = TrainingSession(TrainConfig(batch_size=5000), load_data=lambda: _dataset(n_train=640))
+    s.start_loading()
+    s.wait_for_data(10)
+    assert s.status == "training unavailable: --batch-size 5000: larger than the 640 training images"
+    assert s.train_frame(0.05) == 0

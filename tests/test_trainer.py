@@ -88,11 +88,14 @@ def test_train_for_runs_at_least_one_batch(trainer):
     assert trainer.train_for(0.0, max_batches=0) == 0
 
 
-def test_nan_loss_stops_training_and_reset_recovers(trainer):
+def test_nan_loss_stops_training_until_reset(trainer):
     trainer.network.weights[0][:, 0] = np.nan
     assert trainer.train_batches(5) == 0
     assert "the loss became nan" in trainer.diverged
-    assert trainer.train_batches(5) == 0 and trainer.train_epoch() is not None
+    assert trainer.train_batches(5) == 0
+    assert trainer.train_epoch().epoch == 0 and trainer.samples_seen == 0
+    trainer.reset()
+    assert trainer.train_batches(2) == 2
 
 
 def test_infinite_weights_stop_training_after_the_bite(trainer):
@@ -136,3 +139,39 @@ def test_data_given_later_is_shuffled_like_data_given_at_once():
     later.train_batches(3)
     at_once.train_batches(3)
     np.testing.assert_array_equal(later.network.params, at_once.network.params)
+
+
+def test_reset_with_a_seed_reproduces_a_fresh_trainer_with_that_seed():
+    data = _synthetic(320)
+    fresh = Trainer(TrainConfig(seed=1, batch_size=32), *data)
+    reused = Trainer(TrainConfig(seed=0, batch_size=32), *data)
+    reused.train_epoch()
+    reused.train_batches(3)
+    reused.reset(seed=1)
+    np.testing.assert_array_equal(fresh._order, reused._order)
+    fresh.train_batches(4)
+    reused.train_batches(4)
+    np.testing.assert_array_equal(fresh.network.params, reused.network.params)
+
+
+def test_growing_the_batch_mid_epoch_starts_a_new_epoch_instead_of_a_short_batch(trainer):
+    trainer.train_batches(9)  # 288 of 320 samples
+    trainer.set_batch_size(100)
+    trainer.train_batches(1)
+    assert trainer.epoch == 1 and trainer.samples_seen == 288 + 100
+    assert trainer.history[0].samples_seen == 288
+
+
+def test_batch_larger_than_the_data_is_refused(trainer):
+    from nnviz.errors import NnvizError
+
+    with pytest.raises(NnvizError, match="--batch-size 400: larger than the 320 training images"):
+        trainer.set_batch_size(400)
+    assert trainer.config.batch_size == 32
+
+
+def test_loading_parameters_starts_a_new_run(trainer):
+    trainer.train_epoch()
+    trainer.load_parameters(np.zeros_like(trainer.network.params))
+    assert trainer.epoch == 0 and trainer.samples_seen == 0 and trainer.history == []
+    assert not trainer.network.params.any()

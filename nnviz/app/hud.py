@@ -39,7 +39,6 @@ class HudState:
     correct: bool | None = None
     selection_lines: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-    status: str = ""
 
 
 class Hud:

@@ -17,7 +17,7 @@ class Binding:
 
 BINDINGS: tuple[Binding, ...] = (
     Binding((key.SPACE,), "toggle_pause", "pause / resume training"),
-    Binding((key.N, key.RIGHT), "step_epoch", "train one epoch (while paused)", shift=True),
+    Binding((key.N, key.RIGHT), "step_epoch", "train to the end of this epoch, then pause", shift=True),
     Binding((key.N, key.RIGHT), "step_batch", "train exactly one mini-batch (while paused)"),
     Binding((key.PLUS, key.EQUAL, key.NUM_ADD), "faster", "train more batches per frame"),
     Binding((key.MINUS, key.NUM_SUBTRACT), "slower", "train fewer batches per frame"),

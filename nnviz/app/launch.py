@@ -8,16 +8,7 @@ import sys
 from pathlib import Path
 
 from nnviz.errors import NnvizError
-
-
-def _window_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise NnvizError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
-    if width < 64 or height < 64:
-        raise NnvizError(f"--size {text}: the window must be at least 64x64")
-    return width, height
+from nnviz.app.options import check_drawable
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -26,12 +17,12 @@ def run_app(args: argparse.Namespace) -> int:
     from nnviz.data.sources import DATASETS
 
     config, loaded = build_config(args)
-    size = _window_size(args.size)
-    if args.fps <= 0:
-        raise NnvizError(f"--fps {args.fps:g}: must be more than 0")
     screenshot_dir = Path(args.screenshot_dir)
     if not screenshot_dir.is_dir():
         raise NnvizError(f"--screenshot-dir {args.screenshot_dir}: no such directory")
+    if not os.access(screenshot_dir, os.W_OK):
+        raise NnvizError(f"--screenshot-dir {args.screenshot_dir}: not writable")
+    check_drawable(config.layers)
     try:
         # pyglet.window needs a display as soon as it is imported.
         from nnviz.app.window import NnvizWindow
@@ -49,7 +40,7 @@ def run_app(args: argparse.Namespace) -> int:
         loaded=loaded,
         dataset_title=title,
     )
-    window = NnvizWindow.open(session, size, vsync=not args.no_vsync, target_fps=args.fps,
+    window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps,
                               screenshot_dir=screenshot_dir, load_path=Path(args.load) if args.load else None,
                               max_speed=args.speed == "max")
     session.start_loading()

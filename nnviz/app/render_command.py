@@ -5,17 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnviz.arg_types import size_type
 from nnviz.errors import NnvizError
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
-    if not (1 <= width <= 8192 and 1 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between 1 and 8192")
-    return width, height
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +14,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     # parser (for every command) does not import the engine.
     group = parser.add_argument_group("image")
     group.add_argument("--out", required=True, metavar="FILE", help="PNG file to write")
-    group.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="default: 1280x720")
+    group.add_argument("--size", type=size_type(minimum=1), default=(1280, 720), metavar="WxH",
+                       help="default: 1280x720")
     group.add_argument("--camera", default="default", help="default, front, side, top or input")
     group.add_argument("--steps", type=int, default=0, metavar="N", help="train N mini-batches before rendering")
     group.add_argument("--sample", type=int, default=0, metavar="I", help="index of the test-set image shown")
@@ -40,6 +32,7 @@ def run_render(args: argparse.Namespace) -> int:
     from nnviz.engine.colormaps import COLORMAP_NAMES
     from nnviz.engine.offscreen import render_network_image
     from nnviz.engine.image_io import save_png
+    from nnviz.app.options import check_drawable
     from nnviz.model.trainer import Trainer
 
     out = Path(args.out)
@@ -53,7 +46,10 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(f"--colormap {args.colormap}: not one of {', '.join(COLORMAP_NAMES)}")
     if args.steps < 0:
         raise NnvizError(f"--steps {args.steps}: must be 0 or more")
+    if args.samples < 0 or args.samples & (args.samples - 1):
+        raise NnvizError(f"--samples {args.samples}: must be 0 or a power of two (2, 4, 8, ...)")
     config, loaded = build_config(args)
+    check_drawable(config.layers)
     dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
     if not 0 <= args.sample < len(dataset.test_labels):
         raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(dataset.test_labels) - 1}")

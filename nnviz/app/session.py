@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from nnviz.app.files import unique_path
 from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
@@ -49,6 +50,8 @@ class TrainingSession:
         self.max_speed = False
         self.speed_level = len(SPEED_LEVELS) - 1
         self.sample_index = 0
+        self._epoch_target: int | None = None
+        self.last_saved: Path | None = None
         self.messages: deque[Message] = deque(maxlen=4)
         self._clock = clock
         self._load_data = load_data
@@ -80,8 +83,13 @@ class TrainingSession:
             self.say(self.status)
             return
         data = self._loaded_dataset
+        try:
+            self.trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
+        except NnvizError as error:  # e.g. a batch larger than the training set
+            self.status = f"training unavailable: {error}"
+            self.say(self.status)
+            return
         self.dataset = data
-        self.trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
         self.trainer.evaluate_test()
         self.status = "ready"
 
@@ -107,12 +115,27 @@ class TrainingSession:
     def batches_per_frame(self) -> int | None:
         return None if self.max_speed else SPEED_LEVELS[self.speed_level]
 
+    @property
+    def finishing_epoch(self) -> bool:
+        """Shift+N asked for the rest of the epoch; frames train it at full speed, paused or not."""
+        return self._epoch_target is not None
+
     def train_frame(self, budget_seconds: float) -> int:
         """One frame's training: a time budget, capped by the speed level."""
-        if self.paused or not self.can_train:
+        if not self.can_train:
+            self._epoch_target = None
             return 0
-        cap = self.batches_per_frame
-        done = self.trainer.train_for(max(budget_seconds, 0.0), max_batches=cap)
+        trainer = self.trainer
+        if self.finishing_epoch:
+            remaining = trainer.batches_per_epoch - trainer.batch_in_epoch
+            done = trainer.train_for(max(budget_seconds, 0.0), max_batches=remaining)
+            if trainer.epoch >= self._epoch_target:
+                self._epoch_target = None
+                self.say(f"epoch {trainer.epoch} done: test accuracy {trainer.test_accuracy:.2%}")
+        elif self.paused:
+            return 0
+        else:
+            done = trainer.train_for(max(budget_seconds, 0.0), max_batches=self.batches_per_frame)
         self._report_divergence()
         return done
 
@@ -123,15 +146,11 @@ class TrainingSession:
         self._report_divergence()
         return done
 
-    def step_epoch(self) -> int:
-        if not self.can_train:
-            return 0
-        before = self.trainer.batches_trained
-        summary = self.trainer.train_epoch()
-        self._report_divergence()
-        if not self.trainer.diverged:
-            self.say(f"epoch {summary.epoch} done: test accuracy {summary.test_accuracy:.2%}")
-        return self.trainer.batches_trained - before
+    def step_epoch(self) -> None:
+        """Train to the end of the current epoch over the next frames (the window stays responsive)."""
+        if self.can_train and not self.finishing_epoch:
+            self._epoch_target = self.trainer.epoch + 1
+            self.say(f"training to the end of epoch {self._epoch_target}")
 
     def _report_divergence(self) -> None:
         if self.trainer.diverged and self.status != self.trainer.diverged:
@@ -168,6 +187,8 @@ class TrainingSession:
             self.reset(announce=False)
             self.say(f"activation {name}: network re-initialised ({wanted_init} init suits {name})")
         else:
+            if self.dataset is not None:
+                self.trainer.evaluate_test()  # the same weights score differently now
             self.say(f"activation {name}: weights kept")
 
     def reset(self, announce: bool = True) -> None:
@@ -216,12 +237,13 @@ class TrainingSession:
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
-        path = directory / time.strftime("nnviz-weights-%Y%m%d-%H%M%S.npz")
+        path = unique_path(directory, "nnviz-weights", ".npz")
         try:
             save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen)
         except NnvizError as error:
             self.say(f"could not save: {error}")
             return None
+        self.last_saved = path
         self.say(f"saved weights to {path}")
         return path
 
@@ -243,10 +265,6 @@ class TrainingSession:
         self.status = "ready" if self.dataset is not None else self.status
         self.say(f"loaded {path}")
         return True
-
-    def latest_weights_file(self, directory: Path) -> Path | None:
-        files = sorted(directory.glob("nnviz-weights-*.npz"))
-        return files[-1] if files else None
 
     @property
     def test_accuracy(self) -> float:

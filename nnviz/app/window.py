@@ -12,6 +12,7 @@ import pyglet
 from pyglet.window import key, mouse
 
 from nnviz.app import hud_text, keymap
+from nnviz.app.files import unique_path
 from nnviz.app.camera_rig import CameraRig
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.hud import Hud, HudState
@@ -99,7 +100,7 @@ class NnvizWindow(pyglet.window.Window):
         session = self.session
         session.poll_loading()
         self._move_camera(dt)
-        session.train_frame(self.budget.training_seconds(session.max_speed))
+        session.train_frame(self.budget.training_seconds(session.max_speed or session.finishing_epoch))
 
         draw_start = time.perf_counter()
         size = self.get_framebuffer_size()
@@ -211,17 +212,11 @@ class NnvizWindow(pyglet.window.Window):
     # -------------------------------------------------------- screenshot
     def _save_screenshot(self, target: OffscreenTarget) -> None:
         self._screenshot_requested = False
-        rgb = target.read_rgb()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = self.screenshot_dir / f"nnviz-{stamp}.png"
-        suffix = 2
-        while path.exists():  # never overwrite an earlier screenshot
-            path = self.screenshot_dir / f"nnviz-{stamp}-{suffix}.png"
-            suffix += 1
+        path = unique_path(self.screenshot_dir, "nnviz", ".png")
         try:
-            save_png(path, rgb)
-        except OSError as error:
-            self.session.say(f"could not save screenshot: {error}")
+            save_png(path, target.read_rgb())
+        except NnvizError as error:  # a full disk or a vanished directory must not end the session
+            self.session.say(f"could not save the screenshot: {error}")
             return
         self.last_screenshot = str(path)
         print(f"nnviz: screenshot saved to {path}", flush=True)
@@ -274,10 +269,12 @@ class NnvizWindow(pyglet.window.Window):
     def _step_epoch(self):
         if not self.session.paused:
             self.session.toggle_pause()
-        self.session.step_epoch()
+        self.session.step_epoch()  # trained over the next frames, at max speed
 
     def _load(self):
-        path = self.load_path or self.session.latest_weights_file(self.screenshot_dir)
+        """The weights saved last in this session, else --load FILE, else the newest in the save directory."""
+        saved = sorted(self.screenshot_dir.glob("nnviz-weights-*.npz"), key=lambda p: p.stat().st_mtime)
+        path = self.session.last_saved or self.load_path or (saved[-1] if saved else None)
         if path is None:
             self.session.say(f"nothing to load: no --load FILE and no saved weights in {self.screenshot_dir}")
             return
@@ -294,9 +291,12 @@ class NnvizWindow(pyglet.window.Window):
         self.session.say(f"weight colours: {names[self.colormap_index]}")
 
     def _change_threshold(self, factor: float):
+        if self.threshold == 0.0 and factor < 1:
+            self.session.say("all weights are shown")
+            return
         value = self.threshold * factor if self.threshold else MIN_THRESHOLD
         self.threshold = 0.0 if value < MIN_THRESHOLD else value
-        self.session.say(f"hiding weights with |w| < {self.threshold:.3g}")
+        self.session.say(f"hiding weights with |w| < {self.threshold:.3g}" if self.threshold else "all weights shown")
 
     def _toggle_help(self):
         self.hud.help_visible = not self.hud.help_visible
@@ -357,6 +357,7 @@ class NnvizWindow(pyglet.window.Window):
             "sample_index": session.sample_index,
             "selected": selected,
             "help_visible": self.hud.help_visible,
+            "threshold": self.threshold,
             "window_size": [self.width, self.height],
             "framebuffer_size": list(self.get_framebuffer_size()),
             "camera": {"position": [float(v) for v in camera.position], "yaw": camera.yaw,

@@ -81,6 +81,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise NnvizError(f"--momentum {config.momentum}: must be in [0, 1)")
     if not config.weight_decay >= 0:
         raise NnvizError(f"--weight-decay {config.weight_decay}: must be >= 0")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
+        raise NnvizError(f"--seed {config.seed}: must be an integer from 0 to {2**32 - 1}")
     return config
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig, validate
 from nnviz.model.network import Network, initialize
 from nnviz.model.optimizers import make_optimizer
@@ -56,7 +57,7 @@ class Trainer:
         self.network = Network(config.layers, config.activation, config.output)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
-        self._order = np.arange(0)
+        self._train_x = self._train_y = self._test_x = self._test_y = None
         self.reset()
         self.set_data(train_images, train_labels, test_images, test_labels)
 
@@ -66,8 +67,8 @@ class Trainer:
         self._train_y = None if train_labels is None else np.asarray(train_labels, dtype=np.intp)
         self._test_x = None if test_images is None else _flatten(test_images)
         self._test_y = None if test_labels is None else np.asarray(test_labels, dtype=np.intp)
+        self._check_batch_size(self.config.batch_size)
         # New data starts a new pass over it, in a random order.
-        self._order = np.arange(self.num_train_samples)
         self.position = 0
         self._shuffle()
 
@@ -86,6 +87,10 @@ class Trainer:
         self.rng = np.random.default_rng(self.config.seed)
         initialize(self.network, self.config.init, self.rng)
         self.optimizer.reset()
+        self.clear_progress()
+
+    def clear_progress(self) -> None:
+        """Start counting a new run from the current weights: epochs, history, running averages."""
         self.epoch = 0
         self.batches_trained = 0
         self.samples_seen = 0
@@ -102,7 +107,13 @@ class Trainer:
         self._shuffle()
 
     def _shuffle(self) -> None:
-        self.rng.shuffle(self._order)
+        # From the identity each time: the order then depends on the seed alone,
+        # not on how many epochs ran before (a reset reproduces a fresh start).
+        self._order = self.rng.permutation(self.num_train_samples)
+
+    def _check_batch_size(self, batch_size: int) -> None:
+        if self.has_data and batch_size > self.num_train_samples:
+            raise NnvizError(f"--batch-size {batch_size}: larger than the {self.num_train_samples} training images")
 
     @property
     def batches_per_epoch(self) -> int:
@@ -119,6 +130,7 @@ class Trainer:
         self.config = validate(self.config.replace(learning_rate=float(value)))
 
     def set_batch_size(self, value: int) -> None:
+        self._check_batch_size(int(value))
         self.config = validate(self.config.replace(batch_size=int(value)))
 
     def set_weight_decay(self, value: float) -> None:
@@ -133,10 +145,10 @@ class Trainer:
         self.optimizer = make_optimizer(name, self.network.params.size, self.config.momentum)
 
     def load_parameters(self, params: np.ndarray) -> None:
-        """Take over weights (e.g. loaded from a file); optimiser state restarts."""
+        """Take over weights (e.g. loaded from a file): optimiser state and progress restart."""
         np.copyto(self.network.params, params)
         self.optimizer.reset()
-        self.diverged = None
+        self.clear_progress()
 
     # --------------------------------------------------------------- training
     def train_batches(self, count: int) -> int:
@@ -173,6 +185,8 @@ class Trainer:
         if self.diverged is not None or not self.has_data or self.batches_per_epoch == 0:
             return False
         batch_size = self.config.batch_size
+        if self.position + batch_size > self.num_train_samples:
+            self._end_epoch()  # the batch size grew mid-epoch: what is left would not fill a batch
         network = self.network
         indices = self._order[self.position : self.position + batch_size]
         network.load_pixel_batch(self._train_x, indices)

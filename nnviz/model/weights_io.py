@@ -56,12 +56,21 @@ def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig,
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it takes the real name
+        os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes it private; saved files are ordinary files
         os.replace(temp_name, path)
     except OSError as error:
         if "temp_name" in locals() and os.path.exists(temp_name):
             os.unlink(temp_name)
         raise NnvizError(f"{path}: cannot write: {error.strerror or error}") from None
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_weights(path: str | os.PathLike) -> LoadedWeights:
