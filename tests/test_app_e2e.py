@@ -132,3 +132,20 @@ def test_missing_data_still_opens_and_explains(tmp_path):
         assert "Traceback" not in application.log()
     finally:
         application.close()
+
+
+def test_first_start_downloads_while_the_window_is_up(tmp_path, mnist_dir, monkeypatch):
+    from helpers_http import MirrorServer
+
+    with MirrorServer(mnist_dir) as server:
+        # A dead mirror first, as a user may meet one; the cache (XDG_CACHE_HOME, per test) starts empty.
+        monkeypatch.setenv("NNVIZ_MIRRORS", f"{server.down_url},{server.url('good')}")
+        application = App(tmp_path, "--size", "400x300")
+        try:
+            state = application.wait_for(lambda s: s["data_loaded"], what="the download")
+            assert state["status"] == "ready"
+            assert len(server.requests) == 4
+            application.wait_for(lambda s: s["batches_trained"] > 0, what="training after the download")
+            assert "Traceback" not in application.log()
+        finally:
+            application.close()

@@ -180,3 +180,15 @@ def test_progress_goes_to_stderr_only_when_asked(server, capfd):
     assert f"nnviz: downloading {server.url('missing')}{FIRST}" in err
     assert f"nnviz: {server.url('missing')}{FIRST}: HTTP 404 Not Found" in err
     assert f"nnviz: downloading {server.url('good')}{FIRST}" in err
+
+
+def test_progress_callback_follows_each_file_to_its_end(server, cache):
+    seen = {}
+    load_dataset("mnist", mirrors=[server.url("good")],
+                 progress=lambda name, done, total: seen.setdefault(name, []).append((done, total)))
+    assert sorted(seen) == sorted(f"{stem}.gz" for stem in STEMS.values())
+    for name, calls in seen.items():
+        done = [d for d, _ in calls]
+        total = calls[-1][1]
+        assert total > 0 and done[-1] == total, name
+        assert done[:-1] == sorted(done[:-1])  # grows until pooch's final "fill the bar" update

@@ -1,5 +1,6 @@
 """The window's model, without a window: background loading, pacing, keys' effects."""
 
+import time
 import types
 
 import numpy as np
@@ -11,7 +12,7 @@ from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
 
 
-def _dataset(n_train=640, n_test=200, seed=0):
+def _dataset(progress=None, n_train=640, n_test=200, seed=0):
     rng = np.random.default_rng(seed)
 
     def split(n):
@@ -43,7 +44,7 @@ def test_untrained_network_is_shown_before_data_arrives():
 
 
 def test_data_failure_keeps_the_session_alive_and_explains():
-    def broken():
+    def broken(progress):
         raise NnvizError("/data/train-images-idx3-ubyte.gz: truncated")
 
     s = TrainingSession(TrainConfig(), load_data=broken)
@@ -181,8 +182,29 @@ def test_saving_twice_in_one_second_keeps_both_files(session, tmp_path):
 
 
 def test_batch_size_too_big_for_the_data_explains_instead_of_training():
-    s = TrainingSession(TrainConfig(batch_size=5000), load_data=lambda: _dataset(n_train=640))
+    s = TrainingSession(TrainConfig(batch_size=5000), load_data=lambda progress: _dataset(n_train=640))
     s.start_loading()
     s.wait_for_data(10)
     assert s.status == "training unavailable: --batch-size 5000: larger than the 640 training images"
     assert s.train_frame(0.05) == 0
+
+
+def test_download_progress_shows_in_the_status():
+    import threading
+
+    release = threading.Event()
+
+    def downloading(progress):
+        progress("train-images-idx3-ubyte.gz", 4_950_000, 9_900_000)
+        release.wait(10)
+        return _dataset()
+
+    s = TrainingSession(TrainConfig(), load_data=downloading)
+    s.start_loading()
+    deadline = time.monotonic() + 10
+    while "downloading" not in s.status and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert s.status == "downloading MNIST: train-images-idx3-ubyte.gz, 50% of 9.9 MB"
+    release.set()
+    s.wait_for_data(10)
+    assert s.status == "ready"

@@ -36,7 +36,8 @@ def run_app(args: argparse.Namespace) -> int:
     title = DATASETS[args.dataset].title if args.dataset in DATASETS else args.dataset
     session = TrainingSession(
         config,
-        load_data=lambda: load_dataset(args.dataset, args.data, download=not args.no_download),
+        load_data=lambda progress: load_dataset(args.dataset, args.data, download=not args.no_download,
+                                                progress=progress),
         loaded=loaded,
         dataset_title=title,
     )

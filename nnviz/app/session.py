@@ -39,7 +39,8 @@ class Message:
 
 
 class TrainingSession:
-    def __init__(self, config: TrainConfig, load_data: Callable[[], object], loaded: LoadedWeights | None = None,
+    def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
+                 loaded: LoadedWeights | None = None,
                  dataset_title: str = "MNIST", clock: Callable[[], float] = time.monotonic):
         self.trainer = Trainer(config)
         if loaded is not None:
@@ -67,11 +68,16 @@ class TrainingSession:
 
     def _load(self) -> None:
         try:
-            self._loaded_dataset = self._load_data()
+            self._loaded_dataset = self._load_data(self._report_download)
         except NnvizError as error:
             self._load_error = str(error)
         except Exception as error:  # noqa: BLE001 - the window must stay up whatever the loader hit
             self._load_error = f"loading {self.dataset_title} failed: {error!r}"
+
+    def _report_download(self, name: str, done: int, total: int) -> None:
+        """Called from the loading thread; one string assignment, read by the HUD."""
+        amount = f"{done / total:.0%} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        self.status = f"downloading {self.dataset_title}: {name}, {amount}"
 
     def poll_loading(self) -> None:
         """Attach the dataset once the background load has finished."""

@@ -7,7 +7,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from nnviz.data import idx
 from nnviz.data.sources import DatasetSpec, IdxFile
@@ -58,7 +58,7 @@ def download_timeout() -> tuple[float, float]:
 
 
 def download(spec: DatasetSpec, files: Iterable[IdxFile], cache: Path, *, mirrors: str | Iterable[str] | None,
-             progress: bool) -> None:
+             progress: bool | ProgressCallback) -> None:
     """Put each of ``files``, checked against its raw sha256, into ``cache`` under its uncompressed name.
 
     The cache keeps the files uncompressed: loading them then skips inflating,
@@ -78,7 +78,29 @@ def download(spec: DatasetSpec, files: Iterable[IdxFile], cache: Path, *, mirror
         urls.insert(0, served_by)
 
 
-def _download_file(file: IdxFile, urls: list[str], cache: Path, wait: tuple[float, float], progress: bool) -> str:
+#: Called with (file name, bytes so far, total bytes) as a download goes.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class _CallbackProgress:
+    """pooch's custom progress-bar protocol (total, update, reset, close), forwarded to a callback."""
+
+    def __init__(self, callback: ProgressCallback, name: str):
+        self.callback, self.name, self.total, self.n = callback, name, 0, 0
+
+    def update(self, count: int) -> None:
+        self.n += count
+        self.callback(self.name, self.n, self.total)
+
+    def reset(self) -> None:
+        self.n = 0
+
+    def close(self) -> None:
+        pass
+
+
+def _download_file(file: IdxFile, urls: list[str], cache: Path, wait: tuple[float, float],
+                   progress: bool | ProgressCallback) -> str:
     """Try each mirror in turn; return the one that worked."""
     failures = []
     for base in urls:
@@ -97,7 +119,8 @@ def _download_file(file: IdxFile, urls: list[str], cache: Path, wait: tuple[floa
     )
 
 
-def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, float], progress: bool) -> str | None:
+def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, float],
+                   progress: bool | ProgressCallback) -> str | None:
     """Download ``url`` and move its verified content to ``final``; return why it failed, or None.
 
     The bytes land in a temporary file beside ``final`` and replace it in one
@@ -115,8 +138,9 @@ def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, floa
         raise NnvizError(f"{final.parent}: cannot write to the download cache: {error.strerror or error}") from None
     temp = Path(temp_name)
     try:
-        # pooch draws its tqdm bar on stderr once the server has answered.
-        downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=CHUNK_SIZE, timeout=wait)
+        # True: pooch draws a tqdm bar on stderr once the server has answered.
+        bar = _CallbackProgress(progress, f"{file.stem}.gz") if callable(progress) else progress
+        downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=CHUNK_SIZE, timeout=wait)
         downloader(url, str(temp), None)
         raw = idx.decompress(temp.read_bytes())
         if not file.matches(raw):

@@ -34,12 +34,14 @@ def load_dataset(
     name: str = "mnist",
     data_dir: str | os.PathLike | None = None,
     download: bool = True,
-    progress: bool = True,
+    progress: bool | fetch.ProgressCallback = True,
     mirrors: str | Iterable[str] | None = None,
 ) -> Dataset:
     """Load ``name`` from, in order: ``data_dir`` or $NNVIZ_DATA; the download cache;
     the system's data directories; else a download into the cache (when ``download``).
 
+    ``progress``: True prints download bars on stderr; a callable is called with
+    (file name, bytes so far, total bytes) instead (the window's HUD uses it).
     ``mirrors`` (or $NNVIZ_MIRRORS, comma-separated) replaces the registry's
     download base URLs. Raises NnvizError, naming the file or setting, on any
     problem.
