@@ -192,3 +192,15 @@ def test_progress_callback_follows_each_file_to_its_end(server, cache):
         total = calls[-1][1]
         assert total > 0 and done[-1] == total, name
         assert done[:-1] == sorted(done[:-1])  # grows until pooch's final "fill the bar" update
+
+
+def test_leftovers_of_a_killed_download_are_removed_but_fresh_ones_kept(server, cache):
+    cache.mkdir(parents=True)
+    stale = cache / f".{STEMS['train_images']}.abc123.part"
+    fresh = cache / f".{STEMS['train_labels']}.def456.part"
+    stale.write_bytes(b"half a file")
+    fresh.write_bytes(b"another nnviz is downloading this")
+    old = stale.stat().st_mtime - 2 * fetch.STALE_PART_SECONDS
+    os.utime(stale, (old, old))
+    load_dataset("mnist", mirrors=[server.url("good")], progress=False)
+    assert not stale.exists() and fresh.exists()

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -70,12 +71,28 @@ def download(spec: DatasetSpec, files: Iterable[IdxFile], cache: Path, *, mirror
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise NnvizError(f"{cache}: cannot create the download cache: {error.strerror or error}") from None
+    _remove_stale_parts(cache)
     for file in files:
         served_by = _download_file(file, urls, cache, wait, progress)
         # A mirror that served one file will most likely serve the next: asking
         # it first means a dead mirror costs its timeout once, not four times.
         urls.remove(served_by)
         urls.insert(0, served_by)
+
+
+#: A temporary download this old belongs to no running nnviz: one that was killed mid-download.
+STALE_PART_SECONDS = 3600
+
+
+def _remove_stale_parts(cache: Path) -> None:
+    """Our own leftovers in our own cache: a killed download cannot clean up after itself."""
+    now = time.time()
+    for part in cache.glob(".*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: harmless either way
 
 
 #: Called with (file name, bytes so far, total bytes) as a download goes.
