@@ -50,6 +50,7 @@ def main() -> int:
             app.wait_for(lambda s: s["data_loaded"], what="data")
             time.sleep(args.train_seconds)
             app.key("m")  # back to smooth so the HUD's fps reads as a user sees it
+            time.sleep(3.0)  # the fps counter averages over the last half second of frames
             app.wait_frames(3)
             screenshot(app, "app-default.png")
             x, y = app.screen_position(1, 5)
