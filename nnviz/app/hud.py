@@ -8,6 +8,7 @@ trainer: the window hands it a HudState each frame.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ WRONG_COLOR = (255, 90, 80, 255)
 PLOT_SIZE = (280, 110)
 DIGIT_SCALE = 4
 MAX_PLOT_POINTS = 200
+STATS_REFRESH_SECONDS = 0.1
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Hud:
         self.help = pyglet.text.Label(help_text, multiline=True, width=720, anchor_x="center", anchor_y="center",
                                       **{**label, "batch": self.help_batch})
         self.help_visible = False
+        self._stats_shown_at = -math.inf
         self.resize(width, height)
 
     # ---------------------------------------------------------------- layout
@@ -89,7 +92,12 @@ class Hud:
         self.help_panel.width, self.help_panel.height = 760, self.help.content_height + 40
         self.help.position = (width / 2, height / 2, 0)
         self._plotted = None  # redraw the plot at its new place
+        self._layout_stats()
         self._layout_digit()
+
+    def _layout_stats(self) -> None:
+        self.stats_panel.position = (MARGIN, self.height - MARGIN - self.stats.content_height - 16)
+        self.stats_panel.width, self.stats_panel.height = 346, self.stats.content_height + 16
 
     def _layout_digit(self) -> None:
         size = 28 * DIGIT_SCALE
@@ -106,15 +114,20 @@ class Hud:
 
     # ---------------------------------------------------------------- update
     def update(self, state: HudState) -> None:
-        self.stats.text = "\n".join(state.lines)
-        self.stats_panel.position = (MARGIN, self.height - MARGIN - self.stats.content_height - 16)
-        self.stats_panel.width, self.stats_panel.height = 346, self.stats.content_height + 16
+        # Laying text out costs milliseconds: labels change only when their text
+        # does, and the ever-changing stats at most STATS_REFRESH_SECONDS apart.
+        stats = "\n".join(state.lines)
+        now = time.monotonic()
+        if stats != self.stats.text and now - self._stats_shown_at >= STATS_REFRESH_SECONDS:
+            self._stats_shown_at = now
+            self.stats.text = stats
+            self._layout_stats()
         self._update_digit(state)
         selection = "\n".join(state.selection_lines)
         if selection != self.selection.text:
             self.selection.text = selection
             self._layout_digit()
-        self.messages.text = "\n".join(state.messages)
+        _set_text(self.messages, "\n".join(state.messages))
         self._update_plot(state.loss_history, state.accuracy_history)
 
     def _update_digit(self, state: HudState) -> None:
@@ -133,9 +146,9 @@ class Hud:
                     self.digit_sprite.image = image
                 self._layout_digit()
         verdict = "" if state.correct is None else ("  ✓" if state.correct else "  ✗")
-        self.digit_caption.text = f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}"
-        colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
-        self.digit_caption.color = colour
+        if _set_text(self.digit_caption, f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}"):
+            colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
+            self.digit_caption.color = colour
 
     def _update_plot(self, losses: list[float], accuracies: list[float]) -> None:
         key = (len(losses), losses[-1] if losses else math.nan)
@@ -166,6 +179,14 @@ class Hud:
             self.help_batch.draw()
 
 
+def _set_text(label: pyglet.text.Label, text: str) -> bool:
+    """Set a label's text only if it differs (setting it re-lays it out); say whether it did."""
+    if label.text == text:
+        return False
+    label.text = text
+    return True
+
+
 def _plot_points(values, top, x, y, width, height) -> list[tuple[float, float]]:
     finite = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
     if len(finite) < 2:
@@ -173,4 +194,5 @@ def _plot_points(values, top, x, y, width, height) -> list[tuple[float, float]]:
     stride = max(1, len(finite) // MAX_PLOT_POINTS)
     finite = finite[::stride] + ([finite[-1]] if (len(finite) - 1) % stride else [])
     last = max(len(values) - 1, 1)
-    return [(x + width * i / last, y + height * min(max(v / top, 0.0), 1.0)) for i, v in finite]
+    # Plain floats: pyglet's line maths breaks on NumPy scalars.
+    return [(float(x + width * i / last), float(y + height * min(max(v / top, 0.0), 1.0))) for i, v in finite]
