@@ -21,7 +21,8 @@ const float FEATHER = 0.5;              // pixels beyond the edge: lines.frag ra
 const float MIN_WIDTH = 1.0;            // thinner lines fade instead of vanishing between pixels
 const float SELECTED_DIM = 0.08;        // opacity factor for lines not touching the selection
 // A selected neuron's lines all meet at it: a fan of n lines gets opacity
-// SELECTED_GAIN / sqrt(n) (at most 1) so 784 incoming lines stay readable.
+// SELECTED_GAIN / sqrt(n) (at most 1), and weak ones fade with |w|^2 as
+// elsewhere, so 784 incoming lines stay readable instead of adding to a glare.
 const float SELECTED_GAIN = 6.0;
 // An 8-bit framebuffer rounds additive contributions below ~1/510 to zero, so
 // the faint lines of dense layers would vanish however many overlap. Lines
@@ -72,7 +73,7 @@ void main() {
         if (source == u_selected || target == u_selected) {
             int fan_in = u_layer_offsets[layer + 1] - u_layer_offsets[layer];
             float fan = float(target == u_selected ? fan_in : fan_out);
-            opacity = (0.2 + 0.8 * strength) * min(1.0, SELECTED_GAIN * inversesqrt(fan));
+            opacity = (0.04 + 0.96 * strength * strength) * min(1.0, SELECTED_GAIN * inversesqrt(fan));
             width *= 1.4;
         } else {
             opacity *= SELECTED_DIM;
