@@ -112,6 +112,19 @@ def test_weak_weight_keys(app):
     app.wait_for(lambda s: s["threshold"] == 0.0, what="threshold back to zero")
 
 
+def test_tab_captures_the_mouse_for_looking_and_esc_releases_it(app):
+    app.key("Tab")
+    app.wait_for(lambda s: s["mouse_captured"], what="mouse captured")
+    before = app.state()["camera"]["yaw"]
+    app.xdotool("mousemove_relative", "--", "60", "0")
+    app.wait_for(lambda s: s["camera"]["yaw"] != before, what="looking around")
+    app.key("Escape")
+    app.wait_for(lambda s: not s["mouse_captured"], what="mouse released")
+    app.wait_frames(3)
+    app.check_alive()  # the first Esc released the mouse; it did not quit
+    app.key("Home")
+
+
 def test_help_overlay_toggles(app):
     app.key("h")
     app.wait_for(lambda s: s["help_visible"], what="help shown")

@@ -61,3 +61,14 @@ def test_glsl_lives_in_shader_files():
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()
         assert "#version" not in text and "gl_Position" not in text, f"{path} holds GLSL source"
+
+
+def test_every_key_binding_has_a_handler_in_the_window():
+    from nnviz.app.keymap import BINDINGS
+
+    tree = ast.parse((PACKAGE / "app" / "window.py").read_text())
+    perform = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "perform")
+    handled = {entry.value for node in ast.walk(perform) if isinstance(node, ast.Dict)
+               for entry in node.keys if isinstance(entry, ast.Constant)}
+    for binding in BINDINGS:
+        assert binding.action in handled or binding.action.startswith("activation_"), binding.action

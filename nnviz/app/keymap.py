@@ -40,8 +40,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding((key.F,), "frame_all", "frame the whole network"),
     Binding((key.HOME,), "home", "reset the camera"),
     Binding((key.O,), "toggle_orbit", "fly / orbit camera"),
+    Binding((key.TAB,), "toggle_mouse_look", "capture the mouse to look around (Tab or Esc releases)"),
     Binding((key.H, key.F1), "toggle_help", "show / hide this help"),
-    Binding((key.ESCAPE,), "quit", "quit (closes help first)"),
+    Binding((key.ESCAPE,), "quit", "quit (first closes help or releases the mouse)"),
 )
 
 #: Keys held for movement (not dispatched as actions): (forward, right, up) axes.

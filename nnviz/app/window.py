@@ -64,6 +64,7 @@ class NnvizWindow(pyglet.window.Window):
         self.selected: int | None = None
         self.hovered: int | None = None
         self.mouse = (-1.0, -1.0)
+        self.mouse_captured = False
         self.threshold = 0.0
         self.colormap_index = 0
         self.frames = 0
@@ -257,6 +258,7 @@ class NnvizWindow(pyglet.window.Window):
             "home": lambda: self.rig.reset(self._aspect()),
             "toggle_orbit": lambda: session.say(self.rig.toggle_orbit()),
             "toggle_help": self._toggle_help,
+            "toggle_mouse_look": lambda: self._capture_mouse(not self.mouse_captured),
             "quit": self._quit,
         }
         simple[action]()
@@ -304,8 +306,16 @@ class NnvizWindow(pyglet.window.Window):
     def _quit(self):
         if self.hud.help_visible:
             self.hud.help_visible = False
+        elif self.mouse_captured:
+            self._capture_mouse(False)
         else:
             self.close()
+
+    def _capture_mouse(self, captured: bool) -> None:
+        self.mouse_captured = captured
+        self.set_exclusive_mouse(captured)
+        self.session.say("mouse look: move the mouse to look, Tab or Esc to release" if captured
+                         else "mouse released")
 
     def on_mouse_press(self, x, y, button, modifiers):
         if button == mouse.LEFT:
@@ -317,7 +327,10 @@ class NnvizWindow(pyglet.window.Window):
         return f"selected layer {layer}, neuron {index}"
 
     def on_mouse_motion(self, x, y, dx, dy):
-        self.mouse = (x, y)
+        if self.mouse_captured:
+            self.rig.drag(dx, dy)
+        else:
+            self.mouse = (x, y)
 
     def on_mouse_leave(self, x, y):
         self.mouse = (-1.0, -1.0)
@@ -357,6 +370,7 @@ class NnvizWindow(pyglet.window.Window):
             "sample_index": session.sample_index,
             "selected": selected,
             "help_visible": self.hud.help_visible,
+            "mouse_captured": self.mouse_captured,
             "threshold": self.threshold,
             "window_size": [self.width, self.height],
             "framebuffer_size": list(self.get_framebuffer_size()),
