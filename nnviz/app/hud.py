@@ -45,7 +45,7 @@ class HudState:
 
 class Hud:
     def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]]):
-        self.batch = pyglet.graphics.Batch()
+        self.batch = pyglet.graphics.Batch()  # everything U hides
         self.help_batch = pyglet.graphics.Batch()
         background = pyglet.graphics.Group(order=0)
         foreground = pyglet.graphics.Group(order=1)
@@ -69,8 +69,9 @@ class Hud:
         self.selection = pyglet.text.Label("", multiline=True, width=300, anchor_y="top", **label)
         self.selection_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
                                                        group=background)
+        self.message_batch = pyglet.graphics.Batch()
         self.messages = pyglet.text.Label("", multiline=True, width=900, anchor_x="center", anchor_y="bottom",
-                                          align="center", **label)
+                                          align="center", **{**label, "batch": self.message_batch})
 
         self.help_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=(6, 9, 22, 235), batch=self.help_batch,
                                                   group=background)
@@ -78,6 +79,7 @@ class Hud:
         self.help = pyglet.text.Label(help_text, multiline=True, width=720, anchor_x="center", anchor_y="center",
                                       **{**label, "batch": self.help_batch})
         self.help_visible = False
+        self.visible = True
         self._stats_shown_at = -math.inf
         self.resize(width, height)
 
@@ -174,7 +176,9 @@ class Hud:
 
     # ------------------------------------------------------------------ draw
     def draw(self) -> None:
-        self.batch.draw()
+        if self.visible:
+            self.batch.draw()
+        self.message_batch.draw()  # feedback for keys stays visible with the rest hidden
         if self.help_visible:
             self.help_batch.draw()
 

@@ -42,6 +42,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding((key.O,), "toggle_orbit", "fly / orbit camera"),
     Binding((key.TAB,), "toggle_mouse_look", "capture the mouse to look around (Tab or Esc releases)"),
     Binding((key.H, key.F1), "toggle_help", "show / hide this help"),
+    Binding((key.U,), "toggle_hud", "hide / show the HUD (clean screenshots)"),
     Binding((key.ESCAPE,), "quit", "quit (first closes help or releases the mouse)"),
 )
 

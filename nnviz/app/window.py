@@ -258,6 +258,7 @@ class NnvizWindow(pyglet.window.Window):
             "home": lambda: self.rig.reset(self._aspect()),
             "toggle_orbit": lambda: session.say(self.rig.toggle_orbit()),
             "toggle_help": self._toggle_help,
+            "toggle_hud": self._toggle_hud,
             "toggle_mouse_look": lambda: self._capture_mouse(not self.mouse_captured),
             "quit": self._quit,
         }
@@ -299,6 +300,9 @@ class NnvizWindow(pyglet.window.Window):
         value = self.threshold * factor if self.threshold else MIN_THRESHOLD
         self.threshold = 0.0 if value < MIN_THRESHOLD else value
         self.session.say(f"hiding weights with |w| < {self.threshold:.3g}" if self.threshold else "all weights shown")
+
+    def _toggle_hud(self):
+        self.hud.visible = not self.hud.visible
 
     def _toggle_help(self):
         self.hud.help_visible = not self.hud.help_visible
@@ -370,6 +374,7 @@ class NnvizWindow(pyglet.window.Window):
             "sample_index": session.sample_index,
             "selected": selected,
             "help_visible": self.hud.help_visible,
+            "hud_visible": self.hud.visible,
             "mouse_captured": self.mouse_captured,
             "threshold": self.threshold,
             "window_size": [self.width, self.height],
