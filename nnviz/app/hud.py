@@ -28,6 +28,9 @@ PLOT_SIZE = (280, 110)
 DIGIT_SCALE = 4
 MAX_PLOT_POINTS = 200
 STATS_REFRESH_SECONDS = 0.1
+HELP_LAYOUT_WIDTH = 1000  # wraps nothing: panels are sized to the text's own width
+HELP_PADDING = 20
+HELP_GAP = 40
 
 
 @dataclass
@@ -75,9 +78,18 @@ class Hud:
 
         self.help_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=(6, 9, 22, 235), batch=self.help_batch,
                                                   group=background)
-        help_text = "nnviz keys\n\n" + "\n".join(f"{keys:<18} {text}" for keys, text in help_rows)
-        self.help = pyglet.text.Label(help_text, multiline=True, width=720, anchor_x="center", anchor_y="center",
-                                      **{**label, "batch": self.help_batch})
+        # One column where the window is tall enough, else two side by side.
+        half = (len(help_rows) + 1) // 2
+        help_label = {**label, "batch": self.help_batch, "multiline": True, "width": HELP_LAYOUT_WIDTH,
+                      "anchor_x": "left", "anchor_y": "top"}
+        self.help = pyglet.text.Label(_help_text(help_rows), **help_label)
+        self.help_columns = [pyglet.text.Label(_help_text(help_rows[:half]), **help_label),
+                             pyglet.text.Label(_help_text(help_rows[half:], title=" "), **help_label)]
+        # Wrapped labels report their wrap width, not their text's: measure the
+        # (monospaced) text by its longest line instead.
+        char_width = pyglet.text.Label("M" * 40, font_name=FONT, font_size=FONT_SIZE).content_width / 40
+        self._help_widths = {id(lab): char_width * max(map(len, lab.text.splitlines()))
+                             for lab in (self.help, *self.help_columns)}
         self.help_visible = False
         self.visible = True
         self._stats_shown_at = -math.inf
@@ -90,9 +102,27 @@ class Hud:
         self.plot_panel.position = (MARGIN, MARGIN + 18)
         self.plot_caption.position = (MARGIN + 4, MARGIN + 2, 0)
         self.messages.position = (width / 2, MARGIN + 2, 0)
-        self.help_panel.position = (width / 2 - 380, height / 2 - self.help.content_height / 2 - 20)
-        self.help_panel.width, self.help_panel.height = 760, self.help.content_height + 40
-        self.help.position = (width / 2, height / 2, 0)
+        one_column = self.help.content_height + 2 * HELP_PADDING <= height
+        self.help.visible = one_column
+        for column in self.help_columns:
+            column.visible = not one_column
+        columns = [self.help] if one_column else self.help_columns
+        widths = [self._help_widths[id(column)] for column in columns]
+        # Shrink the text (monospaced: widths scale with the size) when even two columns are too wide.
+        room = width - 2 * MARGIN - HELP_GAP * (len(columns) - 1) - 2 * HELP_PADDING
+        scale = min(1.0, max(room, 1) / sum(widths))
+        for column in columns:
+            column.font_size = FONT_SIZE * scale
+        widths = [w * scale for w in widths]
+        panel_width = sum(widths) + HELP_GAP * (len(columns) - 1) + 2 * HELP_PADDING
+        panel_height = max(column.content_height for column in columns) + 2 * HELP_PADDING
+        left, bottom = width / 2 - panel_width / 2, height / 2 - panel_height / 2
+        self.help_panel.position = (left, bottom)
+        self.help_panel.width, self.help_panel.height = panel_width, panel_height
+        x = left + HELP_PADDING
+        for column, column_width in zip(columns, widths):
+            column.position = (x, bottom + panel_height - HELP_PADDING, 0)
+            x += column_width + HELP_GAP
         self._plotted = None  # redraw the plot at its new place
         self._layout_stats()
         self._layout_digit()
@@ -181,6 +211,10 @@ class Hud:
         self.message_batch.draw()  # feedback for keys stays visible with the rest hidden
         if self.help_visible:
             self.help_batch.draw()
+
+
+def _help_text(rows: list[tuple[str, str]], title: str = "nnviz keys") -> str:
+    return f"{title}\n\n" + "\n".join(f"{keys:<18} {text}" for keys, text in rows)
 
 
 def _set_text(label: pyglet.text.Label, text: str) -> bool:

@@ -83,7 +83,7 @@ def help_lines() -> list[tuple[str, str]]:
 
 _PRETTY = {"BRACKETLEFT": "[", "BRACKETRIGHT": "]", "PLUS": "+", "EQUAL": "=", "MINUS": "-", "PERIOD": ".",
            "COMMA": ",", "NUM_ADD": "num +", "NUM_SUBTRACT": "num -", "ESCAPE": "Esc", "SPACE": "Space",
-           "RIGHT": "→", "HOME": "Home"}
+           "RIGHT": "→", "HOME": "Home", "TAB": "Tab"}
 
 
 def _key_name(symbol: int) -> str:
