@@ -8,7 +8,7 @@ import sys
 from nnviz.arg_types import positive_int
 from nnviz.errors import NnvizError
 from nnviz.model.activations import ACTIVATIONS
-from nnviz.model.config import PRESETS, TrainConfig, format_layers, parse_layers, validate
+from nnviz.model.config import PRESETS, format_layers, parse_layers, validate
 from nnviz.model.network import INITIALIZERS
 from nnviz.model.optimizers import OPTIMIZERS
 from nnviz.model.outputs import OUTPUTS
@@ -83,6 +83,18 @@ def build_config(args: argparse.Namespace):
     if loaded and "output" in changes and changes["output"] != loaded.config.output:
         raise NnvizError(f"--output {changes['output']} does not match {args.load}, trained with {loaded.config.output}")
     return validate(config.replace(**changes)), loaded
+
+
+def build_trainer(args: argparse.Namespace, config, loaded):
+    """The dataset the options name, and a trainer on it starting from --load's weights if given."""
+    from nnviz.data import load_dataset
+    from nnviz.model.trainer import Trainer
+
+    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
+    if loaded:
+        trainer.load_parameters(loaded.flat_parameters())
+    return trainer, dataset
 
 
 def build_parser() -> argparse.ArgumentParser:

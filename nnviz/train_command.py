@@ -8,7 +8,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nnviz.data import load_dataset
 from nnviz.errors import NnvizError
 from nnviz.model.config import format_layers
 from nnviz.model.trainer import Trainer
@@ -29,21 +28,13 @@ def check_writable(path: str) -> None:
         raise NnvizError(f"--save {path}: is a directory")
 
 
-def make_trainer(args: argparse.Namespace, config, loaded) -> Trainer:
-    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
-    trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
-    if loaded:
-        trainer.load_parameters(loaded.flat_parameters())
-    return trainer
-
-
 def run_train(args: argparse.Namespace) -> int:
-    from nnviz.cli import build_config
+    from nnviz.cli import build_config, build_trainer
 
     config, loaded = build_config(args)
     if args.save:
         check_writable(args.save)
-    trainer = make_trainer(args, config, loaded)
+    trainer, _ = build_trainer(args, config, loaded)
     print(
         f"training {format_layers(config.layers)} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",

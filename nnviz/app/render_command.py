@@ -26,14 +26,12 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from nnviz.cli import build_config
-    from nnviz.data import load_dataset
+    from nnviz.cli import build_config, build_trainer
     from nnviz.engine.camera import PRESET_NAMES
     from nnviz.engine.colormaps import COLORMAP_NAMES
     from nnviz.engine.offscreen import render_network_image
     from nnviz.engine.image_io import save_png
     from nnviz.app.options import check_drawable
-    from nnviz.model.trainer import Trainer
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
@@ -50,12 +48,9 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(f"--samples {args.samples}: must be 0 or a power of two (2, 4, 8, ...)")
     config, loaded = build_config(args)
     check_drawable(config.layers)
-    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    trainer, dataset = build_trainer(args, config, loaded)
     if not 0 <= args.sample < len(dataset.test_labels):
         raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(dataset.test_labels) - 1}")
-    trainer = Trainer(config, dataset.train_images, dataset.train_labels)
-    if loaded:
-        trainer.load_parameters(loaded.flat_parameters())
     trainer.train_batches(args.steps)
     if trainer.diverged:
         raise NnvizError(trainer.diverged)

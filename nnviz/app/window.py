@@ -7,7 +7,6 @@ import os
 import time
 
 import moderngl
-import numpy as np
 import pyglet
 from pyglet.window import key, mouse
 
