@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from tqdm import tqdm
 
 from nnviz.errors import NnvizError
 from nnviz.model.config import format_layers
 from nnviz.model.trainer import Trainer
-from nnviz.model.weights_io import save_weights
+from nnviz.model.weights_io import check_save_target, save_weights
 
 #: Batches trained between progress-bar refreshes.
 PROGRESS_CHUNK = 50
-
-
-def check_writable(path: str) -> None:
-    """Fail before training, not after, when the results could not be saved."""
-    target = Path(path)
-    if target.suffix != ".npz":
-        raise NnvizError(f"--save {path}: weight files must end in .npz")
-    if not target.parent.is_dir():
-        raise NnvizError(f"--save {path}: directory {target.parent} does not exist")
-    if target.is_dir():
-        raise NnvizError(f"--save {path}: is a directory")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -33,7 +21,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     config, loaded = build_config(args)
     if args.save:
-        check_writable(args.save)
+        try:  # before training, not after it
+            check_save_target(args.save)
+        except NnvizError as error:
+            raise NnvizError(f"--save {error}") from None
     trainer, _ = build_trainer(args, config, loaded)
     print(
         f"training {format_layers(config.layers)} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "

@@ -39,13 +39,21 @@ class LoadedWeights:
         return np.concatenate([w.ravel() for w in self.weights] + list(self.biases))
 
 
-def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig, **extra) -> Path:
-    """Write atomically: a crash mid-write never leaves a damaged file at ``path``."""
+def check_save_target(path: str | os.PathLike) -> Path:
+    """The checks a save must pass, for callers that want them before hours of training."""
     path = Path(path)
     if path.suffix != ".npz":
         raise NnvizError(f"{path}: weight files must end in .npz")
     if not path.parent.is_dir():
         raise NnvizError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise NnvizError(f"{path}: is a directory")
+    return path
+
+
+def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig, **extra) -> Path:
+    """Write atomically: a crash mid-write never leaves a damaged file at ``path``."""
+    path = check_save_target(path)
     meta = {"format": "nnviz-weights", "version": FORMAT_VERSION, **config.to_dict(), **extra}
     meta.update(layers=list(network.layer_sizes), activation=network.activation.name, output=network.output.name)
     arrays = {"config": np.array(json.dumps(meta))}
