@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nnviz.data import load_dataset  # noqa: E402
 from nnviz.model.config import PRESETS  # noqa: E402
 from nnviz.model.trainer import Trainer  # noqa: E402
-from tests.app_driver import App  # noqa: E402
+from nnviz.testing.window_driver import App  # noqa: E402
 
 
 def app_rate(data_dir: str, seconds: float, size: str, *mode: str) -> tuple[float, float]:

@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.app_driver import App  # noqa: E402
+from nnviz.testing.window_driver import App  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
 

@@ -23,9 +23,5 @@ def asset_dir() -> Path:
     return _resource_dir("assets")
 
 
-def shader_path(filename: str) -> Path:
-    return shader_dir() / filename
-
-
 def asset_path(filename: str) -> Path:
     return asset_dir() / filename

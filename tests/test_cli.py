@@ -103,7 +103,8 @@ def test_divergence_is_reported_not_raised(mnist_dir):
     result = run_cli("train", "--epochs", "1", "--activation", "leaky_relu", "--optimizer", "sgd", "--lr", "100",
                      "--data", str(mnist_dir))
     assert result.returncode == 1
-    assert "training stopped: the loss became nan" in result.stdout
+    assert "nnviz: training stopped: the loss became nan" in result.stderr
+    assert "probably too high)\n" in result.stderr  # the window's "reset" hint means nothing here
     assert "Traceback" not in result.stderr
 
 
@@ -138,3 +139,35 @@ def test_options_before_the_subcommand_count_too(mnist_dir):
 def test_batch_larger_than_the_training_set(capsys, mnist_dir):
     assert_one_line_error(capsys, ["train", "--batch-size", "70000", "--data", str(mnist_dir)],
                           "--batch-size 70000: larger than the 60000 training images")
+
+
+def test_every_config_field_has_the_option_its_messages_name():
+    from nnviz.cli import build_parser
+    from nnviz.model.config import TrainConfig
+    from nnviz.option_names import OPTIONS
+
+    assert set(OPTIONS) == TrainConfig.field_names()
+    actions = build_parser()._option_string_actions
+    for field, option in OPTIONS.items():
+        assert actions[option].dest == field, option
+
+
+def test_a_config_error_is_reworded_with_the_option():
+    from nnviz.errors import ConfigError
+    from nnviz.option_names import for_command_line
+
+    error = ConfigError("batch_size", 5000, "larger than the 640 training images")
+    assert str(error) == "batch_size 5000: larger than the 640 training images"
+    assert (error.field, error.value, error.problem) == ("batch_size", "5000", "larger than the 640 training images")
+    assert str(for_command_line(error)) == "--batch-size 5000: larger than the 640 training images"
+    assert for_command_line(error).exit_code == error.exit_code
+
+
+def test_loaded_weights_that_do_not_fit_the_dataset_name_the_file(capsys, tmp_path):
+    from nnviz.model.config import TrainConfig
+    from nnviz.model.network import Network
+    from nnviz.model.weights_io import save_weights
+
+    path = save_weights(tmp_path / "w.npz", Network([100, 8, 10]), TrainConfig(layers=(100, 8, 10)))
+    assert_one_line_error(capsys, ["train", "--load", str(path)],
+                          f"nnviz: error: {path}: config: layers 100,8,10: the first layer must be 784 (28x28 pixels)")

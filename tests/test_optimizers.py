@@ -50,3 +50,40 @@ def test_reset_forgets_state(name):
     optimizer.step(a, np.full(3, 2, np.float32), 0.1)
     fresh.step(b, np.full(3, 2, np.float32), 0.1)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_loading_a_state_continues_exactly(name):
+    rng = np.random.default_rng(1)
+    grads = [rng.normal(size=20).astype(np.float32) for _ in range(6)]
+    straight, params = make_optimizer(name, 20), np.zeros(20, np.float32)
+    for g in grads[:3]:
+        straight.step(params, g, 0.01)
+    state, resumed_params = straight.state(), params.copy()
+    for g in grads[3:]:
+        straight.step(params, g, 0.01)
+    resumed = make_optimizer(name, 20)
+    resumed.load_state(state)
+    for g in grads[3:]:
+        resumed.step(resumed_params, g, 0.01)
+    np.testing.assert_array_equal(resumed_params, params)
+
+
+def test_a_state_is_a_copy():
+    optimizer = make_optimizer("adam", 4)
+    state = optimizer.state()
+    optimizer.step(np.zeros(4, np.float32), np.ones(4, np.float32), 0.1)
+    assert not state["m"].any() and state["t"] == 0
+
+
+@pytest.mark.parametrize(
+    "name,state,message",
+    [
+        ("adam", {"velocity": np.zeros(4, np.float32)}, "adam state needs"),
+        ("momentum", {"velocity": np.zeros(5, np.float32)}, r"has shape \(5,\), expected \(4,\)"),
+        ("sgd", {"t": 1}, "sgd state needs"),
+    ],
+)
+def test_a_state_of_another_optimizer_is_refused(name, state, message):
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(name, 4).load_state(state)

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,8 +29,13 @@ def test_readme_app_command_runs_main_py():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    # From a copy without build/: setuptools reuses build/lib, where files deleted
+    # since an earlier build (or packages left off pyproject) would still ship.
+    source = tmp_path_factory.mktemp("source") / "nnviz"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                                               "__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
                    check=True, capture_output=True, timeout=300)
     (path,) = out.glob("nnviz-*.whl")
     return path
@@ -43,6 +49,14 @@ def test_wheel_contains_shaders_and_assets(wheel):
         assert expected, f"{directory}/ is empty"
         shipped = sorted(n.split("/")[-1] for n in names if n.startswith(f"nnviz/{directory}/"))
         assert shipped == expected
+
+
+@pytest.mark.slow
+def test_wheel_contains_every_package(wheel):
+    """pyproject lists the packages by hand: a new one left off it would be missing from the wheel."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for init in (REPO / "nnviz").rglob("__init__.py"):
+        assert init.relative_to(REPO).as_posix() in names, f"{init.parent.name} is missing from pyproject's packages"
 
 
 @pytest.mark.slow

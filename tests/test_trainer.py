@@ -1,10 +1,12 @@
 """The trainer on small synthetic data: bites, epochs, live changes, divergence."""
 
 import math
+import types
 
 import numpy as np
 import pytest
 
+from nnviz.errors import ConfigError
 from nnviz.model.config import PRESETS, TrainConfig
 from nnviz.model.trainer import Trainer
 
@@ -163,11 +165,46 @@ def test_growing_the_batch_mid_epoch_starts_a_new_epoch_instead_of_a_short_batch
 
 
 def test_batch_larger_than_the_data_is_refused(trainer):
-    from nnviz.errors import NnvizError
-
-    with pytest.raises(NnvizError, match="--batch-size 400: larger than the 320 training images"):
+    with pytest.raises(ConfigError, match="^batch_size 400: larger than the 320 training images$") as info:
         trainer.set_batch_size(400)
+    assert (info.value.field, info.value.value) == ("batch_size", "400")
     assert trainer.config.batch_size == 32
+
+
+def test_data_too_small_for_the_batch_is_refused_and_not_taken():
+    trainer = Trainer(TrainConfig(batch_size=64))
+    with pytest.raises(ConfigError, match="^batch_size 64: larger than the 50 training images$"):
+        trainer.set_data(*_synthetic(50))
+    assert not trainer.has_data
+
+
+@pytest.mark.parametrize(
+    "layers,message",
+    [
+        ((780, 16, 10), "layers 780,16,10: the first layer must be 784 (28x28 pixels)"),
+        ((784, 16, 8), "layers 784,16,8: the last layer has 8 neurons but the labels go up to 9 (it needs one per class)"),
+    ],
+)
+def test_data_must_fit_the_network(layers, message):
+    trainer = Trainer(TrainConfig(layers=layers))
+    with pytest.raises(ConfigError) as info:
+        trainer.set_data(*_synthetic(64))
+    assert str(info.value) == message and info.value.field == "layers"
+    assert not trainer.has_data
+
+
+def test_the_trainer_takes_images_of_any_size():
+    images, labels = np.zeros((64, 7, 7), np.uint8), np.arange(64) % 3
+    trainer = Trainer(TrainConfig(layers=(49, 5, 3), batch_size=8), images, labels)
+    assert trainer.train_batches(2) == 2
+
+
+def test_divergence_message_says_what_happened_not_what_to_press():
+    trainer = Trainer(TrainConfig(batch_size=32), *_synthetic(320))
+    trainer.network.weights[0][:, 0] = np.nan
+    trainer.train_batches(1)
+    assert trainer.diverged == ("training stopped: the loss became nan at epoch 1, batch 1 "
+                                "(learning rate 0.002 is probably too high)")
 
 
 def test_loading_parameters_starts_a_new_run(trainer):
@@ -175,3 +212,104 @@ def test_loading_parameters_starts_a_new_run(trainer):
     trainer.load_parameters(np.zeros_like(trainer.network.params))
     assert trainer.epoch == 0 and trainer.samples_seen == 0 and trainer.history == []
     assert not trainer.network.params.any()
+
+
+# ------------------------------------------------------------ snapshot, restore
+def _progress(trainer):
+    """Everything a user sees of a run besides the weights."""
+    return (trainer.epoch, trainer.batches_trained, trainer.samples_seen, trainer.position, trainer.running_loss,
+            trainer.running_accuracy, trainer.test_accuracy, list(trainer.history), trainer.diverged, trainer.config)
+
+
+def _snapshot_run(optimizer, snapshot_after, then):
+    """Train ``snapshot_after`` batches, snapshot, train ``then`` more: what a restore must reproduce."""
+    data = (*_synthetic(320), *_synthetic(100, seed=1))
+    config = TrainConfig(optimizer=optimizer, learning_rate=0.05 if optimizer == "sgd" else 0.002, batch_size=32, seed=5)
+    trainer = Trainer(config, *data, history_every=96)
+    trainer.train_batches(snapshot_after)
+    run = types.SimpleNamespace(trainer=trainer, data=data, state=trainer.snapshot(), at_snapshot=_progress(trainer))
+    trainer.train_batches(then)
+    run.weights, run.progress = trainer.network.params.copy(), _progress(trainer)
+    return run
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
+def test_restore_continues_exactly_as_training_straight_through(optimizer):
+    run = _snapshot_run(optimizer, snapshot_after=3, then=4)
+    trainer = run.trainer
+    trainer.restore(run.state)
+    assert _progress(trainer) == run.at_snapshot
+    trainer.train_batches(4)
+    assert np.array_equal(trainer.network.params, run.weights)
+    assert _progress(trainer) == run.progress
+    # Into another trainer on the same data, whatever its seed, optimiser or activation.
+    other = Trainer(TrainConfig(seed=99, optimizer="momentum" if optimizer != "momentum" else "sgd",
+                                activation="relu", batch_size=8), *run.data, history_every=96)
+    other.train_batches(5)
+    other.restore(run.state)
+    assert _progress(other) == run.at_snapshot and other.network.activation.name == "tanh"
+    other.train_batches(4)
+    assert np.array_equal(other.network.params, run.weights)
+    assert _progress(other) == run.progress
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_restore_across_an_epoch_boundary_reshuffles_the_same_way(optimizer):
+    # 10 batches per epoch: the snapshot is in epoch 0, the run goes on into epoch 1 (a new shuffle).
+    run = _snapshot_run(optimizer, snapshot_after=8, then=6)
+    trainer, state = run.trainer, run.state
+    order_in_epoch_1 = trainer._order.copy()
+    assert trainer.epoch == 1 and state.epoch == 0
+    trainer.restore(state)
+    np.testing.assert_array_equal(trainer._order, state.order)
+    trainer.train_batches(6)
+    np.testing.assert_array_equal(trainer._order, order_in_epoch_1)
+    assert np.array_equal(trainer.network.params, run.weights)
+    assert _progress(trainer) == run.progress
+
+
+def test_a_snapshot_does_not_change_when_training_goes_on():
+    run = _snapshot_run("adam", snapshot_after=3, then=0)
+    trainer, state = run.trainer, run.state
+    params, m, order = state.params.copy(), state.optimizer_state["m"].copy(), state.order.copy()
+    rng_state, history = repr(state.rng_state), list(state.history)
+    trainer.train_batches(12)  # past the epoch's end: new order, RNG drawn from, history grows
+    trainer.restore(state)
+    trainer.train_batches(12)
+    trainer.reset(seed=1)
+    np.testing.assert_array_equal(state.params, params)
+    np.testing.assert_array_equal(state.optimizer_state["m"], m)
+    np.testing.assert_array_equal(state.order, order)
+    assert state.optimizer_state["t"] == 3 and state.samples_seen == 96
+    assert repr(state.rng_state) == rng_state and list(state.history) == history and len(history) == 1
+    assert not state.params.flags.writeable and not state.optimizer_state["v"].flags.writeable
+
+
+@pytest.mark.parametrize(
+    "config,data_size,message",
+    [
+        (TrainConfig(layers=(784, 32, 10)), 320, "784,16,16,10 softmax network, this is a 784,32,10 softmax one"),
+        (TrainConfig(output="sigmoid"), 320, "softmax network, this is a 784,16,16,10 sigmoid one"),
+        (TrainConfig(), 160, "taken with 320 training images, this trainer has 160"),
+    ],
+)
+def test_a_state_of_another_network_or_data_is_refused(config, data_size, message):
+    state = _snapshot_run("adam", snapshot_after=3, then=0).state
+    other = Trainer(config.replace(optimizer="sgd"), *_synthetic(data_size))
+    other.train_batches(2)
+    weights, progress = other.network.params.copy(), _progress(other)
+    with pytest.raises(ValueError, match=message):
+        other.restore(state)
+    assert np.array_equal(other.network.params, weights) and _progress(other) == progress
+    assert other.optimizer.name == "sgd"
+
+
+def test_a_diverged_run_restores_as_diverged(trainer):
+    trainer.train_batches(2)
+    trainer.network.weights[0][:, 0] = np.nan
+    trainer.train_batches(1)
+    state = trainer.snapshot()
+    trainer.reset()
+    trainer.restore(state)
+    assert trainer.diverged == state.diverged and "the loss became nan" in trainer.diverged
+    assert trainer.train_batches(3) == 0 and trainer.samples_seen == 64

@@ -75,7 +75,7 @@ def test_pickled_objects_are_refused(saved, tmp_path):
         ({"config": np.array("{not json")}, "'config' is not valid JSON"),
         ({"config": np.array(json.dumps({"layers": [784, 10]}))}, "'config' has no 'activation'"),
         ({"config": np.array(json.dumps({"layers": [784, 16, 16, 10], "activation": "swish", "output": "softmax"}))},
-         "--activation 'swish' is not one of"),
+         "config: activation 'swish': not one of: leaky_relu, relu"),
         ({"config": np.array(json.dumps({"layers": "784", "activation": "tanh", "output": "softmax"}))},
          "layers must be a list of integers"),
     ],
@@ -114,3 +114,21 @@ def test_save_is_atomic_and_checks_the_target(saved, tmp_path, monkeypatch):
         save_weights(path, network, CONFIG)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
+
+
+def test_a_bad_config_value_names_the_field_not_an_option(saved):
+    path, _ = saved
+    meta = {**CONFIG.to_dict(), "learning_rate": 0}
+    bad = _rewrite(path, config=np.array(json.dumps(meta)))
+    with pytest.raises(NnvizError) as info:
+        load_weights(bad)
+    assert str(info.value) == f"{bad}: config: learning_rate 0: the learning rate must be > 0 and at most 100"
+    assert "--lr" not in str(info.value)
+
+
+def test_any_layer_sizes_load_the_dataset_decides_what_fits(tmp_path):
+    config = TrainConfig(layers=(49, 5, 3))
+    network = Network(config.layers)
+    initialize(network, "xavier", np.random.default_rng(0))
+    loaded = load_weights(save_weights(tmp_path / "small.npz", network, config))
+    assert loaded.config.layers == (49, 5, 3)

@@ -40,6 +40,7 @@ class DatasetSpec:
     mirrors: tuple[str, ...]
     # Read-only copies installed by the operating system's package manager.
     system_dirs: tuple[Path, ...] = ()
+    image_shape: tuple[int, int] = (IMAGE_SIZE, IMAGE_SIZE)  # rows, columns
 
     @property
     def files(self) -> tuple[IdxFile, IdxFile, IdxFile, IdxFile]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from nnviz.errors import NnvizError
+from nnviz.errors import ConfigError
 from nnviz.model.activations import ACTIVATIONS
 from nnviz.model.network import INITIALIZERS
 from nnviz.model.optimizers import OPTIMIZERS
 from nnviz.model.outputs import OUTPUTS
-
-INPUT_SIZE = 28 * 28
-NUM_CLASSES = 10
 
 
 @dataclass
@@ -53,45 +50,59 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-def _choice(option: str, value: str, choices) -> None:
+def _choice(field: str, value: str, choices) -> None:
     if value not in choices:
-        raise NnvizError(f"{option} {value!r} is not one of: {', '.join(sorted(choices))}")
+        raise ConfigError(field, repr(value), f"not one of: {', '.join(sorted(choices))}")
 
 
 def validate(config: TrainConfig) -> TrainConfig:
-    """Raise NnvizError naming the option for any value the trainer cannot use."""
+    """Raise ConfigError naming the field of any value no network or trainer can use.
+
+    Whether the layers fit the data is not checked here: that depends on the
+    dataset (see check_data_shape).
+    """
     layers = config.layers
     if len(layers) < 2:
-        raise NnvizError(f"--layers {format_layers(layers)}: needs at least an input and an output layer")
+        raise _layers_error(layers, "needs at least an input and an output layer")
     if any(n <= 0 for n in layers):
-        raise NnvizError(f"--layers {format_layers(layers)}: every layer needs at least one neuron")
-    if layers[0] != INPUT_SIZE:
-        raise NnvizError(f"--layers {format_layers(layers)}: the first layer must be {INPUT_SIZE} (28x28 pixels)")
-    if layers[-1] != NUM_CLASSES:
-        raise NnvizError(f"--layers {format_layers(layers)}: the last layer must be {NUM_CLASSES} (one per class)")
-    _choice("--activation", config.activation, ACTIVATIONS)
-    _choice("--output", config.output, OUTPUTS)
-    _choice("--init", config.init, INITIALIZERS)
-    _choice("--optimizer", config.optimizer, OPTIMIZERS)
+        raise _layers_error(layers, "every layer needs at least one neuron")
+    _choice("activation", config.activation, ACTIVATIONS)
+    _choice("output", config.output, OUTPUTS)
+    _choice("init", config.init, INITIALIZERS)
+    _choice("optimizer", config.optimizer, OPTIMIZERS)
     if not config.learning_rate > 0 or config.learning_rate > 100:
-        raise NnvizError(f"--lr {config.learning_rate}: the learning rate must be > 0 and at most 100")
+        raise ConfigError("learning_rate", config.learning_rate, "the learning rate must be > 0 and at most 100")
     if config.batch_size < 1:
-        raise NnvizError(f"--batch-size {config.batch_size}: must be at least 1")
+        raise ConfigError("batch_size", config.batch_size, "must be at least 1")
     if not 0 <= config.momentum < 1:
-        raise NnvizError(f"--momentum {config.momentum}: must be in [0, 1)")
+        raise ConfigError("momentum", config.momentum, "must be in [0, 1)")
     if not config.weight_decay >= 0:
-        raise NnvizError(f"--weight-decay {config.weight_decay}: must be >= 0")
+        raise ConfigError("weight_decay", config.weight_decay, "must be >= 0")
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
-        raise NnvizError(f"--seed {config.seed}: must be an integer from 0 to {2**32 - 1}")
+        raise ConfigError("seed", config.seed, f"must be an integer from 0 to {2**32 - 1}")
     return config
+
+
+def check_data_shape(config: TrainConfig, input_size: int, num_classes: int, input_description: str) -> None:
+    """Raise ConfigError("layers", ...) unless the network takes the dataset's inputs and has one output per class.
+
+    ``input_description`` says what the inputs are, e.g. "28x28 pixels".
+    """
+    check_input_size(config, input_size, input_description)
+    if config.layers[-1] != num_classes:
+        raise _layers_error(config.layers, f"the last layer must be {num_classes} (one per class)")
+
+
+def check_input_size(config: TrainConfig, input_size: int, input_description: str) -> None:
+    """The first half of check_data_shape, for a trainer given images but no list of classes."""
+    if config.layers[0] != input_size:
+        raise _layers_error(config.layers, f"the first layer must be {input_size} ({input_description})")
+
+
+def _layers_error(layers, problem: str) -> ConfigError:
+    return ConfigError("layers", format_layers(layers), problem)
 
 
 def format_layers(layers) -> str:
     return ",".join(str(n) for n in layers)
 
-
-def parse_layers(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise NnvizError(f"--layers {text!r}: expected comma-separated integers such as 784,16,16,10") from None

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import numpy as np
+
+#: What an optimiser has accumulated: arrays the size of the parameters, and counters.
+OptimizerState = Mapping[str, "np.ndarray | int"]
 
 
 class Optimizer:
@@ -18,6 +22,22 @@ class Optimizer:
 
     def reset(self) -> None:
         """Forget accumulated state (after re-initialising the parameters)."""
+
+    def state(self) -> dict[str, np.ndarray | int]:
+        """Copies of what step() has accumulated: load_state() of it continues training exactly."""
+        return {}
+
+    def load_state(self, state: OptimizerState) -> None:
+        """Take over a state() of an optimiser of the same kind and size; ValueError if it is not one."""
+        self._check_state(state)
+
+    def _check_state(self, state: OptimizerState) -> None:
+        expected = self.state()
+        if set(state) != set(expected):
+            raise ValueError(f"{self.name} state needs {sorted(expected)}, got {sorted(state)}")
+        for key, mine in expected.items():
+            if isinstance(mine, np.ndarray) and np.shape(state[key]) != mine.shape:
+                raise ValueError(f"{self.name} state '{key}' has shape {np.shape(state[key])}, expected {mine.shape}")
 
 
 class SGD(Optimizer):
@@ -44,6 +64,13 @@ class Momentum(Optimizer):
 
     def reset(self):
         self.velocity.fill(0.0)
+
+    def state(self):
+        return {"velocity": self.velocity.copy()}
+
+    def load_state(self, state):
+        self._check_state(state)
+        np.copyto(self.velocity, state["velocity"])
 
 
 class Adam(Optimizer):
@@ -82,6 +109,15 @@ class Adam(Optimizer):
         self.m.fill(0.0)
         self.v.fill(0.0)
         self.t = 0
+
+    def state(self):
+        return {"m": self.m.copy(), "v": self.v.copy(), "t": self.t}
+
+    def load_state(self, state):
+        self._check_state(state)
+        np.copyto(self.m, state["m"])
+        np.copyto(self.v, state["v"])
+        self.t = int(state["t"])
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}

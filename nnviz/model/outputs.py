@@ -16,7 +16,6 @@ def _prediction_error(a: np.ndarray, labels: np.ndarray, out: np.ndarray) -> np.
 
 class OutputLayer:
     name: str
-    cost_name: str
     output_range = (0.0, 1.0)
 
     def apply_(self, z: np.ndarray) -> np.ndarray:
@@ -33,7 +32,6 @@ class OutputLayer:
 
 class SoftmaxCrossEntropy(OutputLayer):
     name = "softmax"
-    cost_name = "cross-entropy"
 
     # ufunc.reduce instead of ndarray.max/sum/mean: same result, a fraction of
     # the per-call overhead, which dominates at the small batches we train on.
@@ -58,7 +56,6 @@ class SigmoidQuadratic(OutputLayer):
     """Nielsen's textbook output: sigmoid units and C = 1/2n * sum ||y - a||^2."""
 
     name = "sigmoid"
-    cost_name = "quadratic"
     _sigmoid = Sigmoid()
 
     def apply_(self, z):

@@ -6,16 +6,18 @@ training images stay uint8 and are converted to float32 one batch at a time.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
-from nnviz.errors import NnvizError
-from nnviz.model.config import TrainConfig, validate
+from nnviz.errors import ConfigError
+from nnviz.model.config import TrainConfig, check_input_size, format_layers, validate
 from nnviz.model.network import Network, initialize
-from nnviz.model.optimizers import make_optimizer
+from nnviz.model.optimizers import OptimizerState, make_optimizer
 
 #: Running loss/accuracy average over roughly this many recent samples.
 RUNNING_WINDOW_SAMPLES = 2000
@@ -37,6 +39,42 @@ class EpochSummary:
     train_accuracy: float
     test_accuracy: float
     seconds: float
+
+
+@dataclass(frozen=True, eq=False)  # field-wise == would compare whole arrays
+class TrainerState:
+    """Everything training depends on, at one moment: Trainer.restore() of it continues exactly.
+
+    Made by Trainer.snapshot(). The arrays are read-only copies, so training
+    on after the snapshot never changes it. The data is not part of it: a
+    state is restored into a trainer holding the same training set.
+    """
+
+    config: TrainConfig
+    params: np.ndarray
+    optimizer_state: OptimizerState  # of the optimiser config.optimizer names
+    epoch: int
+    batches_trained: int
+    samples_seen: int
+    position: int
+    order: np.ndarray  # this epoch's shuffled sample order
+    rng_state: dict  # the generator's bit_generator.state
+    running_loss: float
+    running_accuracy: float
+    test_accuracy: float
+    epoch_cost_sum: float
+    epoch_correct: int
+    epoch_samples: int
+    history: tuple[HistoryPoint, ...]
+    next_history_at: int
+    diverged: str | None
+
+
+def _frozen_copy(value):
+    if isinstance(value, np.ndarray):
+        value = value.copy()
+        value.flags.writeable = False
+    return value
 
 
 def _flatten(images: np.ndarray) -> np.ndarray:
@@ -63,14 +101,30 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
     def set_data(self, train_images, train_labels, test_images=None, test_labels=None) -> None:
+        """Train on these arrays from now on; ConfigError (and nothing changes) if the network does not fit them."""
+        for images, labels in ((train_images, train_labels), (test_images, test_labels)):
+            self._check_fits(images, labels)
+        if train_images is not None:
+            self._check_batch_size(self.config.batch_size, len(train_images))
         self._train_x = None if train_images is None else _flatten(train_images)
         self._train_y = None if train_labels is None else np.asarray(train_labels, dtype=np.intp)
         self._test_x = None if test_images is None else _flatten(test_images)
         self._test_y = None if test_labels is None else np.asarray(test_labels, dtype=np.intp)
-        self._check_batch_size(self.config.batch_size)
         # New data starts a new pass over it, in a random order.
         self.position = 0
         self._shuffle()
+
+    def _check_fits(self, images, labels) -> None:
+        """One input neuron per pixel, and an output neuron for every label."""
+        if images is not None:
+            shape = images.shape[1:]
+            check_input_size(self.config, math.prod(shape), "x".join(str(n) for n in shape) + " pixels")
+        if labels is not None and len(labels):
+            classes, largest = self.config.layers[-1], int(np.max(labels))
+            if largest >= classes:
+                raise ConfigError("layers", format_layers(self.config.layers),
+                                  f"the last layer has {classes} neurons but the labels go up to {largest} "
+                                  "(it needs one per class)")
 
     @property
     def has_data(self) -> bool:
@@ -111,9 +165,10 @@ class Trainer:
         # not on how many epochs ran before (a reset reproduces a fresh start).
         self._order = self.rng.permutation(self.num_train_samples)
 
-    def _check_batch_size(self, batch_size: int) -> None:
-        if self.has_data and batch_size > self.num_train_samples:
-            raise NnvizError(f"--batch-size {batch_size}: larger than the {self.num_train_samples} training images")
+    @staticmethod
+    def _check_batch_size(batch_size: int, num_samples: int) -> None:
+        if batch_size > num_samples:
+            raise ConfigError("batch_size", batch_size, f"larger than the {num_samples} training images")
 
     @property
     def batches_per_epoch(self) -> int:
@@ -130,11 +185,9 @@ class Trainer:
         self.config = validate(self.config.replace(learning_rate=float(value)))
 
     def set_batch_size(self, value: int) -> None:
-        self._check_batch_size(int(value))
+        if self.has_data:
+            self._check_batch_size(int(value), self.num_train_samples)
         self.config = validate(self.config.replace(batch_size=int(value)))
-
-    def set_weight_decay(self, value: float) -> None:
-        self.config = validate(self.config.replace(weight_decay=float(value)))
 
     def set_activation(self, name: str) -> None:
         self.config = validate(self.config.replace(activation=name))
@@ -247,8 +300,74 @@ class Trainer:
     def _diverge(self, what: str) -> None:
         self.diverged = (
             f"training stopped: {what} at epoch {self.epoch + 1}, batch {self.batch_in_epoch + 1} "
-            f"(learning rate {self.config.learning_rate:g} is probably too high); reset the network to go on"
+            f"(learning rate {self.config.learning_rate:g} is probably too high)"
         )
+
+    # -------------------------------------------------------- snapshot, restore
+    def snapshot(self) -> TrainerState:
+        """Everything needed to continue training exactly from here (see restore)."""
+        return TrainerState(
+            config=self.config.replace(),
+            params=_frozen_copy(self.network.params),
+            optimizer_state=MappingProxyType({k: _frozen_copy(v) for k, v in self.optimizer.state().items()}),
+            epoch=self.epoch,
+            batches_trained=self.batches_trained,
+            samples_seen=self.samples_seen,
+            position=self.position,
+            order=_frozen_copy(self._order),
+            rng_state=copy.deepcopy(self.rng.bit_generator.state),
+            running_loss=self.running_loss,
+            running_accuracy=self.running_accuracy,
+            test_accuracy=self.test_accuracy,
+            epoch_cost_sum=self._epoch_cost_sum,
+            epoch_correct=self._epoch_correct,
+            epoch_samples=self._epoch_samples,
+            history=tuple(self.history),
+            next_history_at=self._next_history_at,
+            diverged=self.diverged,
+        )
+
+    def restore(self, state: TrainerState) -> None:
+        """Go back to ``state``: training on gives the very weights training on from the snapshot gave.
+
+        ValueError, leaving the trainer as it was, if the state belongs to
+        another network or another training set.
+        """
+        optimizer = self._check_restorable(state)
+        self.config = state.config.replace()
+        self.network.set_activation(state.config.activation)
+        np.copyto(self.network.params, state.params)
+        self.optimizer = optimizer
+        self.epoch = state.epoch
+        self.batches_trained = state.batches_trained
+        self.samples_seen = state.samples_seen
+        self.position = state.position
+        self._order = state.order.copy()
+        self.rng.bit_generator.state = copy.deepcopy(state.rng_state)
+        self.running_loss = state.running_loss
+        self.running_accuracy = state.running_accuracy
+        self.test_accuracy = state.test_accuracy
+        self._epoch_cost_sum = state.epoch_cost_sum
+        self._epoch_correct = state.epoch_correct
+        self._epoch_samples = state.epoch_samples
+        self.history = list(state.history)
+        self._next_history_at = state.next_history_at
+        self.diverged = state.diverged
+
+    def _check_restorable(self, state: TrainerState):
+        """The optimiser the state's config names, holding its state: made before anything changes."""
+        network = self.network
+        if list(state.config.layers) != network.layer_sizes or state.config.output != network.output.name:
+            raise ValueError(f"the state is of a {format_layers(state.config.layers)} {state.config.output} network, "
+                             f"this is a {format_layers(network.layer_sizes)} {network.output.name} one")
+        if state.params.shape != network.params.shape:
+            raise ValueError(f"the state holds {state.params.size} parameters, the network has {network.params.size}")
+        if len(state.order) != self.num_train_samples:
+            raise ValueError(f"the state was taken with {len(state.order)} training images, "
+                             f"this trainer has {self.num_train_samples}")
+        optimizer = make_optimizer(state.config.optimizer, network.params.size, state.config.momentum)
+        optimizer.load_state(state.optimizer_state)
+        return optimizer
 
     # ------------------------------------------------------------- evaluation
     def evaluate(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.errors import NnvizError
+from nnviz.errors import ConfigError, NnvizError
 from nnviz.model.config import TrainConfig, validate
 from nnviz.model.network import Network
 
@@ -121,7 +121,7 @@ def _parse(path: Path, arrays: dict) -> LoadedWeights:
     settings["layers"] = tuple(layers)
     try:
         config = validate(TrainConfig().replace(**settings))
-    except NnvizError as error:
+    except ConfigError as error:  # names the field as the file does: "learning_rate 0: ..."
         raise NnvizError(f"{path}: config: {error}") from None
     except TypeError as error:
         raise NnvizError(f"{path}: config has a value of the wrong type ({error})") from None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from tqdm import tqdm
 
+from nnviz.arg_types import positive_int
+from nnviz.commands.builders import build_config, build_trainer
 from nnviz.errors import NnvizError
 from nnviz.model.config import format_layers
 from nnviz.model.trainer import Trainer
@@ -16,9 +19,12 @@ from nnviz.model.weights_io import check_save_target, save_weights
 PROGRESS_CHUNK = 50
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from nnviz.cli import build_config, build_trainer
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=positive_int, default=3)
+    parser.add_argument("--save", metavar="FILE", help="save the trained weights as .npz")
 
+
+def run_train(args: argparse.Namespace) -> int:
     config, loaded = build_config(args)
     if args.save:
         try:  # before training, not after it
@@ -34,7 +40,8 @@ def run_train(args: argparse.Namespace) -> int:
     for epoch in range(1, args.epochs + 1):
         summary = _train_one_epoch(trainer, epoch, args.epochs)
         if trainer.diverged:
-            print(f"nnviz: {trainer.diverged}", flush=True)
+            # Not an option error (exit code 1, no "error:"), but still a failure: stderr.
+            print(f"nnviz: {trainer.diverged}", file=sys.stderr, flush=True)
             return 1
         print(
             f"epoch {epoch}/{args.epochs}: test accuracy {summary.test_accuracy:.2%}, "

@@ -7,15 +7,25 @@ import os
 import sys
 from pathlib import Path
 
+from nnviz.arg_types import frame_rate, size_type
+from nnviz.commands.builders import build_config, check_drawable
+from nnviz.data import load_dataset
+from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
-from nnviz.app.options import check_drawable
+
+
+def add_app_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("window")
+    group.add_argument("--fps", type=frame_rate, default=60.0, help="target frame rate (default: 60)")
+    group.add_argument("--speed", choices=("smooth", "max"), default="smooth",
+                       help="smooth: train within the frame budget; max: train as fast as possible (key M)")
+    group.add_argument("--size", type=size_type(minimum=64), default=(1280, 720), metavar="WxH",
+                       help="initial window size (default: 1280x720)")
+    group.add_argument("--screenshot-dir", metavar="DIR", default=".", help="where P / F12 saves screenshots")
+    group.add_argument("--no-vsync", action="store_true", help="do not wait for the display's refresh")
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from nnviz.cli import build_config
-    from nnviz.data import load_dataset
-    from nnviz.data.sources import DATASETS
-
     config, loaded = build_config(args)
     screenshot_dir = Path(args.screenshot_dir)
     if not screenshot_dir.is_dir():
@@ -40,6 +50,7 @@ def run_app(args: argparse.Namespace) -> int:
                                                 progress=progress),
         loaded=loaded,
         dataset_title=title,
+        input_shape=DATASETS[args.dataset].image_shape,
     )
     window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps,
                               screenshot_dir=screenshot_dir, load_path=Path(args.load) if args.load else None,
@@ -47,5 +58,3 @@ def run_app(args: argparse.Namespace) -> int:
     session.start_loading()
     window.run()
     return 0
-
-

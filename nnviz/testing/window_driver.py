@@ -1,6 +1,9 @@
-"""Runs the real nnviz window as a subprocess on the test display and drives it with xdotool.
+"""Drives the real nnviz window, for end-to-end tests, benchmarks and the docs' images.
 
-State is read from the app's debug file (NNVIZ_DEBUG_STATE), written after every frame.
+Runs ``python -m nnviz`` as a subprocess on the current display and sends it
+keys and clicks with xdotool, which must be installed (Debian package
+xdotool). State is read from the app's debug file (NNVIZ_DEBUG_STATE),
+written after every frame.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+import nnviz
 from nnviz.engine.camera import Camera
 from nnviz.engine.layout import layout_network
 
-REPO = Path(__file__).resolve().parent.parent
+#: The directory holding the nnviz package, so the subprocess imports this very copy of it.
+IMPORT_ROOT = Path(nnviz.__file__).resolve().parent.parent
 
 
 class App:
@@ -29,11 +34,13 @@ class App:
         self.state_path = tmp_path / "state.json"
         self.screenshot_dir = tmp_path / "shots"
         self.screenshot_dir.mkdir()
-        env = {**os.environ, "NNVIZ_DEBUG_STATE": str(self.state_path), "PYTHONUNBUFFERED": "1"}
+        python_path = os.pathsep.join(filter(None, (str(IMPORT_ROOT), os.environ.get("PYTHONPATH"))))
+        env = {**os.environ, "NNVIZ_DEBUG_STATE": str(self.state_path), "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": python_path}
         self.log_path = tmp_path / "app.log"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "main.py"), "--seed", "0", "--no-vsync", "--fps", "30",
+            [sys.executable, "-m", "nnviz", "--seed", "0", "--no-vsync", "--fps", "30",
              "--screenshot-dir", str(self.screenshot_dir), *args],
             stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
         )

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from nnviz.arg_types import size_type
+from nnviz.commands.builders import build_config, build_trainer, check_drawable
 from nnviz.errors import NnvizError
 
 
@@ -26,12 +27,12 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from nnviz.cli import build_config, build_trainer
     from nnviz.engine.camera import PRESET_NAMES
     from nnviz.engine.colormaps import COLORMAP_NAMES
+    from nnviz.app.frames import follow_network, live_frame
     from nnviz.engine.offscreen import render_network_image
+    from nnviz.engine.style import RenderStyle
     from nnviz.engine.image_io import save_png
-    from nnviz.app.options import check_drawable
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
@@ -56,24 +57,12 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(trainer.diverged)
 
     image, label = dataset.test_images[args.sample], int(dataset.test_labels[args.sample])
-    activations = trainer.activations_for(image)
-    network = trainer.network
-    rgb = render_network_image(
-        network.layer_sizes,
-        network.weights,
-        network.biases,
-        activations,
-        predicted=int(activations[-1].argmax()),
-        true=label,
-        width=args.size[0],
-        height=args.size[1],
-        camera=args.camera,
-        samples=args.samples,
-        threshold=args.threshold,
-        colormap=args.colormap or COLORMAP_NAMES[0],
-        activation_range=network.activation.output_range,
-    )
+    frame = live_frame(trainer, image, label)
+    style = follow_network(RenderStyle(colormap=args.colormap or COLORMAP_NAMES[0], threshold=args.threshold or 0.0),
+                           trainer.network)
+    rgb = render_network_image(frame, style, width=args.size[0], height=args.size[1], camera=args.camera,
+                               samples=args.samples, input_shape=image.shape)
     save_png(out, rgb)
     print(f"wrote {out} ({args.size[0]}x{args.size[1]}): showing test image {args.sample}, "
-          f"a {dataset.class_names[label]}, predicted {dataset.class_names[int(activations[-1].argmax())]}")
+          f"a {dataset.class_names[label]}, predicted {dataset.class_names[frame.predicted_class]}")
     return 0

@@ -1,0 +1,73 @@
+"""From parsed options to what every command runs: the TrainConfig, the dataset, the Trainer.
+
+Errors about a TrainConfig value are ConfigErrors naming the field; nnviz.cli
+rewords them with the option's name (nnviz.option_names).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from nnviz.commands.options import parse_layers
+from nnviz.data import load_dataset
+from nnviz.data.loader import dataset_spec
+from nnviz.data.sources import IMAGE_SIZE
+from nnviz.errors import ConfigError, NnvizError
+from nnviz.model.config import PRESETS, TrainConfig, check_data_shape, format_layers, validate
+from nnviz.model.trainer import Trainer
+from nnviz.model.weights_io import LoadedWeights, load_weights
+
+_CONFIG_OPTIONS = ("activation", "output", "init", "optimizer", "learning_rate", "batch_size", "momentum",
+                   "weight_decay", "seed")
+
+
+def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights | None]:
+    """The TrainConfig the options ask for, and the loaded weights if --load was given.
+
+    Checked against the dataset's image size and classes before any data is
+    loaded (or downloaded).
+    """
+    loaded = load_weights(args.load) if args.load else None
+    config = loaded.config if loaded else PRESETS[args.preset]
+    changes = {name: getattr(args, name) for name in _CONFIG_OPTIONS if getattr(args, name) is not None}
+    if args.layers is not None:
+        layers = parse_layers(args.layers)
+        if loaded and layers != loaded.config.layers:
+            raise NnvizError(
+                f"--layers {format_layers(layers)} does not match {args.load}, "
+                f"which holds {format_layers(loaded.config.layers)}"
+            )
+        changes["layers"] = layers
+    if loaded and "output" in changes and changes["output"] != loaded.config.output:
+        raise NnvizError(f"--output {changes['output']} does not match {args.load}, trained with {loaded.config.output}")
+    config = validate(config.replace(**changes))
+    _check_fits_dataset(config, args.dataset, args.load if loaded else None)
+    return config, loaded
+
+
+def _check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None) -> None:
+    spec = dataset_spec(dataset)
+    try:
+        check_data_shape(config, IMAGE_SIZE * IMAGE_SIZE, len(spec.class_names), f"{IMAGE_SIZE}x{IMAGE_SIZE} pixels")
+    except ConfigError as error:
+        if weights_file is None:
+            raise
+        # With --load the layers are the file's (a different --layers was refused above).
+        raise NnvizError(f"{weights_file}: config: {error}") from None
+
+
+def build_trainer(args: argparse.Namespace, config: TrainConfig, loaded: LoadedWeights | None):
+    """The dataset the options name, and a trainer on it starting from --load's weights if given."""
+    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
+    if loaded:
+        trainer.load_parameters(loaded.flat_parameters())
+    return trainer, dataset
+
+
+def check_drawable(layers) -> None:
+    """Headless training takes any depth; the window and ``nnviz render`` draw at most MAX_LAYERS."""
+    from nnviz.engine.rules import MAX_LAYERS  # the engine is imported only by the commands that draw
+
+    if len(layers) > MAX_LAYERS:
+        raise ConfigError("layers", format_layers(layers), f"at most {MAX_LAYERS} layers can be drawn")

@@ -1,0 +1,70 @@
+"""Options every command takes (model and training, data), and a parser whose errors fit on one line."""
+
+from __future__ import annotations
+
+import argparse
+
+from nnviz.data.sources import DATASETS
+from nnviz.errors import NnvizError
+from nnviz.model.activations import ACTIVATIONS
+from nnviz.model.config import PRESETS, TrainConfig, format_layers
+from nnviz.model.network import INITIALIZERS
+from nnviz.model.optimizers import OPTIMIZERS
+from nnviz.model.outputs import OUTPUTS
+
+DATASET_NAMES = tuple(DATASETS)
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad option gets one line (and exit code 2), not the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _defaults(subcommand: bool):
+    """Options shared by ``nnviz`` and its subcommands: only the top level sets defaults.
+
+    A subcommand's default would overwrite what was given before the
+    subcommand (``nnviz --lr 0.5 train``), so there they are SUPPRESSed.
+    """
+    return (lambda value: argparse.SUPPRESS) if subcommand else (lambda value: value)
+
+
+def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    # Each option's dest is the TrainConfig field it sets; nnviz.option_names maps them back for messages.
+    default = _defaults(subcommand)
+    group = parser.add_argument_group("model and training")
+    group.add_argument("--preset", choices=sorted(PRESETS), default=default("default"),
+                       help="starting hyperparameters; 'textbook' is Nielsen's classic setup (default: default)")
+    group.add_argument("--layers", metavar="SIZES", default=default(None), help="comma-separated layer sizes (default: 784,16,16,10)")
+    group.add_argument("--activation", choices=sorted(ACTIVATIONS), default=default(None), help="hidden-layer activation")
+    group.add_argument("--output", choices=sorted(OUTPUTS), default=default(None),
+                       help="output layer and cost: softmax (cross-entropy) or sigmoid (quadratic)")
+    group.add_argument("--init", choices=sorted(INITIALIZERS), default=default(None), help="weight initialisation")
+    group.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=default(None))
+    group.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float, metavar="RATE", default=default(None))
+    group.add_argument("--batch-size", type=int, metavar="N", default=default(None))
+    group.add_argument("--momentum", type=float, default=default(None), help="for --optimizer momentum (default 0.9)")
+    group.add_argument("--weight-decay", type=float, metavar="L2", default=default(None))
+    group.add_argument("--seed", type=int, default=default(None))
+    group.add_argument("--load", metavar="FILE", default=default(None), help="start from weights saved as .npz")
+
+
+def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    default = _defaults(subcommand)
+    group = parser.add_argument_group("data")
+    group.add_argument("--dataset", choices=DATASET_NAMES, default=default("mnist"))
+    group.add_argument("--data", metavar="DIR", default=default(None),
+                       help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
+    group.add_argument("--no-download", action="store_true", default=default(False),
+                       help="never download; fail if the files are missing")
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    """--layers' value: "784,16,10" -> (784, 16, 10)."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        example = format_layers(TrainConfig().layers)
+        raise NnvizError(f"--layers {text!r}: expected comma-separated integers such as {example}") from None
