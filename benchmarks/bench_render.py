@@ -3,7 +3,7 @@
     python benchmarks/bench_render.py [--frames 200] [--seconds 10] [--full-frames 3] [--size 1280x720]
 
 For each network, with random weights and activations:
-  * engine CPU ms/frame: set_weights + set_activations + draw, median over
+  * engine CPU ms/frame: renderer.prepare(frame, style) + draw, median over
     --frames frames (fewer, at least 10, when they take over --seconds), minus the time spent inside the driver's draw calls
     (VertexArray.render). The GPU is drained with ctx.finish() *before* each
     timed frame and not inside it, so no rasterisation is counted;
@@ -14,7 +14,8 @@ For each network, with random weights and activations:
   * full frame: the same plus ctx.finish(), into a 4x multisampled target of
     --size, median over --full-frames: frames per second on this machine's GPU
     (llvmpipe renders on the CPU, so expect small numbers there);
-  * bytes uploaded and draw calls per frame, from NetworkRenderer.stats.
+  * bytes uploaded per frame (NetworkRenderer.bytes_uploaded) and draw calls
+    per frame, counted by wrapping VertexArray.render.
 """
 
 from __future__ import annotations
@@ -32,19 +33,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nnviz.engine.camera import Camera  # noqa: E402
 from nnviz.engine.context import create_context  # noqa: E402
+from nnviz.engine.frame import FrameSnapshot  # noqa: E402
 from nnviz.engine.layout import layout_network  # noqa: E402
 from nnviz.engine.network_renderer import NetworkRenderer  # noqa: E402
 from nnviz.engine.offscreen import OffscreenTarget  # noqa: E402
+from nnviz.engine.style import RenderStyle  # noqa: E402
 
 NETWORKS = ([784, 16, 16, 10], [784, 128, 128, 10], [784, 512, 512, 10])
 
 
 def random_frames(sizes, rng, count=2):
-    """A few weight/activation sets to alternate between, so every frame really uploads new data."""
-    weights = [[rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
-               for _ in range(count)]
-    activations = [[rng.random(n).astype(np.float32) for n in sizes] for _ in range(count)]
-    return weights, activations
+    """A few frames to alternate between, so every frame really uploads new data."""
+    return [FrameSnapshot.from_layers(
+        [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])],
+        [rng.normal(0, 0.1, n).astype(np.float32) for n in sizes[1:]],
+        [rng.random(n).astype(np.float32) for n in sizes],
+    ) for _ in range(count)]
 
 
 class DriverDrawClock:
@@ -52,6 +56,7 @@ class DriverDrawClock:
 
     def __init__(self):
         self.seconds = 0.0
+        self.calls = 0
         self._original = moderngl.VertexArray.render
 
     def __enter__(self):
@@ -59,6 +64,7 @@ class DriverDrawClock:
 
         def timed_render(vao, *args, **kwargs):
             start = time.perf_counter()
+            clock.calls += 1
             try:
                 return original(vao, *args, **kwargs)
             finally:
@@ -74,18 +80,18 @@ class DriverDrawClock:
 def measure(ctx, sizes, frames, seconds, full_frames, width, height):
     layout = layout_network(sizes, input_shape=(28, 28))
     renderer = NetworkRenderer(ctx, layout)
+    style = RenderStyle(hidden_range=(0.0, 1.0))
     target = OffscreenTarget(ctx, width, height, samples=4)
     camera = Camera.preset("default", layout, target.aspect)
     view, projection = camera.view_matrix(), camera.projection_matrix(target.aspect)
-    weights, activations = random_frames(sizes, np.random.default_rng(0))
+    snapshots = random_frames(sizes, np.random.default_rng(0))
 
     def frame(i):
-        renderer.set_weights(weights[i % 2])
-        renderer.set_activations(activations[i % 2])
-        renderer.draw(view, projection)
+        renderer.prepare(snapshots[i % 2], style)
+        renderer.draw(style, view, projection)
 
     target.use()
-    target.clear(renderer.background_color)
+    target.clear(style.background)
     frame(0)
     ctx.finish()  # warm-up: shaders compiled, textures allocated on the driver side
 
@@ -102,13 +108,16 @@ def measure(ctx, sizes, frames, seconds, full_frames, width, height):
             elapsed = time.perf_counter() - start
             engine.append(elapsed - clock.seconds)
             driver.append(clock.seconds)
-    stats = dict(renderer.stats)
+        clock.calls = 0
+        frame(0)
+        draw_calls = clock.calls
+    uploaded = renderer.bytes_uploaded
 
     full = []
     for i in range(full_frames):
         ctx.finish()
         start = time.perf_counter()
-        target.clear(renderer.background_color)
+        target.clear(style.background)
         frame(i)
         ctx.finish()
         full.append(time.perf_counter() - start)
@@ -118,8 +127,8 @@ def measure(ctx, sizes, frames, seconds, full_frames, width, height):
     return {
         "network": "-".join(map(str, sizes)),
         "weights": layout.num_edges,
-        "draw_calls": stats["draw_calls"],
-        "bytes": stats["bytes_uploaded"],
+        "draw_calls": draw_calls,
+        "bytes": uploaded,
         "cpu_ms": statistics.median(engine) * 1e3,
         "driver_ms": statistics.median(driver) * 1e3,
         "full_ms": statistics.median(full) * 1e3,

@@ -1,20 +1,22 @@
 #version 330 core
-// One screen-space quad per weight (instanced, no vertex buffers). Line k's
-// endpoints come from its index alone: lines are numbered like
-// concatenated W_layer.ravel() (row-major, W shape (fan_in, fan_out)).
+// One screen-space quad per visible line (instanced, no vertex buffers).
+// Which lines are visible, and which neurons each joins, come from textures
+// filled by nnviz/engine/network_renderer.py: the shader assumes no topology.
 #include "engine_common.glsl"
 
-uniform mat4 u_view_projection;                     // projection * view, multiplied once per frame on the CPU
+uniform mat4 u_view_projection;                     // view then projection, multiplied once per frame on the CPU
 
-uniform sampler2D u_weights;                        // R32F, one per line
+uniform isampler2D u_visible_lines;                 // R32I: the lines to draw, one per instance (culled on the CPU)
+uniform isampler2D u_line_endpoints;                // RGBA32I per line: source neuron, target neuron, weight matrix
+uniform sampler2D u_line_values;                    // R32F per line: the value that colours it (weight, change, ...)
 uniform sampler2D u_weight_cmap;
-uniform int u_edge_offsets[MAX_LAYERS];             // first line of each weight matrix, then the total
-uniform float u_weight_scale[MAX_LAYERS - 1];       // |w| drawn at full colour and opacity
-uniform float u_layer_gain[MAX_LAYERS - 1];         // opacity of a full-scale line, lower for dense layers
-uniform float u_threshold;                          // |w| below this draws nothing
+uniform float u_weight_scale[MAX_LAYERS - 1];       // |value| drawn at full colour and opacity, per matrix
+uniform float u_layer_gain[MAX_LAYERS - 1];         // opacity of a full-scale line, lower for dense matrices
 uniform int u_selected;                             // neuron index, -1 for none
+uniform float u_selected_fan_in;                    // lines ending / starting at the selected neuron
+uniform float u_selected_fan_out;
 uniform vec2 u_viewport_size;                       // pixels
-uniform float u_line_width;                         // pixels, for a full-scale weight
+uniform float u_line_width;                         // pixels, for a full-scale line
 
 const float NEAR_W = 1e-3;              // clip-space w below which a point is behind the camera
 const float FEATHER = 0.5;              // pixels beyond the edge: lines.frag ramps coverage over edge +-0.5 px
@@ -53,26 +55,19 @@ void cull() {
 }
 
 void main() {
-    int line = gl_InstanceID;
-    int layer = 0;
-    for (int k = 1; k < MAX_LAYERS - 1; ++k) {
-        if (k >= u_layer_count - 1) break;
-        if (line >= u_edge_offsets[k]) layer = k;
-    }
-    int local = line - u_edge_offsets[layer];
-    int fan_out = u_layer_offsets[layer + 2] - u_layer_offsets[layer + 1];
-    int source = u_layer_offsets[layer] + local / fan_out;
-    int target = u_layer_offsets[layer + 1] + local % fan_out;
+    int line = fetch_ivec4(u_visible_lines, gl_InstanceID).x;
+    ivec4 ends = fetch_ivec4(u_line_endpoints, line);
+    int source = ends.x;
+    int target = ends.y;
+    int layer = ends.z;
 
-    float weight = fetch_scalar(u_weights, line);
-    if (abs(weight) < u_threshold || weight == 0.0) { cull(); return; }
+    float weight = fetch_scalar(u_line_values, line);
     float strength = clamp(abs(weight) / max(u_weight_scale[layer], 1e-12), 0.0, 1.0);
     float opacity = u_layer_gain[layer] * strength * strength;   // weak weights fade out fast
     float width = u_line_width * (0.5 + 0.8 * strength);
     if (u_selected >= 0) {
         if (source == u_selected || target == u_selected) {
-            int fan_in = u_layer_offsets[layer + 1] - u_layer_offsets[layer];
-            float fan = float(target == u_selected ? fan_in : fan_out);
+            float fan = target == u_selected ? u_selected_fan_in : u_selected_fan_out;
             opacity = (0.04 + 0.96 * strength * strength) * min(1.0, SELECTED_GAIN * inversesqrt(fan));
             width *= 1.4;
         } else {

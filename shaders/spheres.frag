@@ -17,10 +17,8 @@ flat in float v_glow;
 
 out vec4 frag_color;
 
-// Ring bands, in layout radii from the centre (the *_EXTENT quad sizes in
-// spheres.vert cover them); the drawn sphere reaches at most 1.15.
-const vec2 INNER_RING = vec2(1.20, 1.32);
-const vec2 OUTER_RING = vec2(1.42, 1.68);
+// Ring bands INNER_RING and OUTER_RING (layout radii from the centre) are
+// #defined by nnviz/engine/rules.py, which also sizes the quads to cover them.
 const int DASHES = 10;
 // Key light from the upper left, fixed to the camera so every view is lit.
 const vec3 KEY_LIGHT = normalize(vec3(-0.35, 0.5, 0.8));

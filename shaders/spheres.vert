@@ -6,13 +6,10 @@
 uniform mat4 u_view;
 uniform mat4 u_projection;
 
-uniform sampler2D u_activations;      // R32F per neuron (layer 0: pixel intensity in [0, 1])
-uniform sampler2D u_biases;           // R32F per neuron (layer 0 unused)
-uniform sampler2D u_heatmap;          // R32F per input neuron
+uniform sampler2D u_neuron_state;     // RGBA32F per neuron: colour position, size factor, bias, heatmap value
 uniform sampler2D u_weight_cmap;
 uniform sampler2D u_activation_cmap;
-uniform vec2 u_activation_range;      // hidden layers: value -> colour map ends
-uniform vec2 u_output_range;          // output layer
+uniform int u_input_count;            // neurons [0, u_input_count) form the input layer
 uniform int u_use_heatmap;
 uniform float u_heatmap_scale;
 uniform int u_show_biases;
@@ -22,8 +19,6 @@ uniform int u_hovered;
 uniform int u_predicted;
 uniform int u_true;
 uniform vec3 u_background;
-uniform vec2 u_pixel_size;            // drawn radius / layout radius for a pixel of 0 and 1
-uniform vec2 u_activation_size;       // the same for colour-map positions 0 and 1 (hidden, output)
 
 const vec3 INPUT_DARK = vec3(0.10, 0.11, 0.15);
 const vec3 INPUT_BRIGHT = vec3(1.0, 1.0, 1.0);
@@ -31,13 +26,10 @@ const vec3 RIGHT_GREEN = vec3(0.30, 0.90, 0.40);
 const vec3 WRONG_RED = vec3(1.00, 0.28, 0.22);
 const vec3 SELECTED_WHITE = vec3(0.95, 0.97, 1.00);
 const vec3 PREDICTED_AMBER = vec3(1.00, 0.78, 0.30);  // prediction with no known true class
-// Quad half-sizes in layout radii: the sphere (at most 1.15 when fully
-// active), the inner ring and the outer ring of spheres.frag. Fitting the
-// quad to what a neuron shows saves most of the fragment work on the 784
-// ring-less input spheres.
-const float SPHERE_EXTENT = 1.2;
-const float INNER_RING_EXTENT = 1.36;
-const float OUTER_RING_EXTENT = 1.72;
+// Quads are SPHERE_EXTENT, INNER_RING_EXTENT or OUTER_RING_EXTENT layout
+// radii in half-size (#defined by nnviz/engine/rules.py): fitting the quad to
+// what a neuron shows saves most of the fragment work on the 784 ring-less
+// input spheres.
 
 out vec3 v_view_position;             // this corner of the quad, view space
 flat out vec3 v_center;               // sphere centre, view space
@@ -51,35 +43,26 @@ flat out float v_glow;                // selection / hover highlight strength
 
 void main() {
     int neuron = gl_InstanceID;
-    int layer = layer_of_neuron(neuron);
-    int output_layer = u_layer_count - 1;
+    bool is_input = neuron < u_input_count;
     vec4 position_radius = fetch_vec4(u_neurons, neuron);
-    float value = fetch_scalar(u_activations, neuron);
+    vec4 state = fetch_vec4(u_neuron_state, neuron);
+    float position = state.x;              // colour-map position (pixel intensity for inputs)
 
-    float size = 1.0;
-    if (layer == 0) {
-        if (u_use_heatmap != 0) {
-            int input_index = neuron - u_layer_offsets[0];
-            float weight = fetch_scalar(u_heatmap, input_index);
-            // Weak weights fade to the unlit input colour, as weak lines fade out:
-            // only what the neuron really looks for stands out.
-            float strength = clamp(abs(weight) / max(u_heatmap_scale, 1e-12), 0.0, 1.0);
-            v_color = mix(INPUT_DARK, colormap(u_weight_cmap, diverging_position(weight, u_heatmap_scale)), strength);
-        } else {
-            float pixel = clamp(value, 0.0, 1.0);
-            v_color = mix(INPUT_DARK, INPUT_BRIGHT, pixel);
-            size = mix(u_pixel_size.x, u_pixel_size.y, pixel);   // lit pixels swell: the digit pops out
-        }
+    if (is_input && u_use_heatmap != 0) {
+        float weight = state.w;
+        // Weak weights fade to the unlit input colour, as weak lines fade out:
+        // only what the neuron really looks for stands out.
+        float strength = clamp(abs(weight) / max(u_heatmap_scale, 1e-12), 0.0, 1.0);
+        v_color = mix(INPUT_DARK, colormap(u_weight_cmap, diverging_position(weight, u_heatmap_scale)), strength);
+    } else if (is_input) {
+        v_color = mix(INPUT_DARK, INPUT_BRIGHT, position);
     } else {
-        vec2 range = layer == output_layer ? u_output_range : u_activation_range;
-        float t = clamp((value - range.x) / max(range.y - range.x, 1e-12), 0.0, 1.0);
-        v_color = colormap(u_activation_cmap, t);
-        size = mix(u_activation_size.x, u_activation_size.y, t);
+        v_color = colormap(u_activation_cmap, position);
     }
 
     v_inner_ring = vec4(0.0);
-    if (u_show_biases != 0 && layer > 0) {
-        float bias = fetch_scalar(u_biases, neuron);
+    if (u_show_biases != 0 && !is_input) {
+        float bias = state.z;
         float strength = clamp(abs(bias) / max(u_bias_scale, 1e-12), 0.0, 1.0);
         vec3 bias_color = colormap(u_weight_cmap, diverging_position(bias, u_bias_scale));
         // Subtle: weak biases fade into the background, and tiny ones are not drawn.
@@ -100,7 +83,7 @@ void main() {
     v_glow = neuron == u_selected ? 1.0 : (neuron == u_hovered ? 0.5 : 0.0);
 
     v_ring_unit = position_radius.w;
-    v_radius = position_radius.w * size;
+    v_radius = position_radius.w * state.y;   // sizes are decided on the CPU, where picking uses them too
     v_center = (u_view * vec4(position_radius.xyz, 1.0)).xyz;
     // Quad perpendicular to the line of sight to the centre: the sphere's
     // silhouette then stays inside it at any angle from the view axis.

@@ -6,8 +6,12 @@ import moderngl
 import numpy as np
 import pytest
 
-from gl_fixtures import gl_ctx, gl_session_ctx  # noqa: F401  (fixtures)
-from nnviz.engine import context
+from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
+from nnviz.engine import colormaps, context
+from nnviz.engine.camera import Camera
+from nnviz.engine.frame import FrameSnapshot
+from nnviz.engine.layout import layout_network
+from nnviz.engine.style import RenderStyle
 from nnviz.engine.image_io import load_png, save_png
 from nnviz.engine.offscreen import OffscreenTarget, render_network_image
 from nnviz.errors import NnvizError
@@ -66,8 +70,8 @@ def test_rendered_png_has_the_requested_size(gl_ctx, tmp_path):
     weights = [rng.normal(scale=0.2, size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [rng.normal(scale=0.1, size=n) for n in sizes[1:]]
     activations = [rng.random(n) for n in sizes]
-    rgb = render_network_image(sizes, weights, biases, activations, predicted=3, true=3,
-                               width=320, height=200, camera="front", ctx=gl_ctx)
+    frame = FrameSnapshot.from_layers(weights, biases, activations, predicted_class=3, true_class=3)
+    rgb = render_network_image(frame, width=320, height=200, camera="front", input_shape=(28, 28), ctx=gl_ctx)
     assert rgb.shape == (200, 320, 3)
     save_png(tmp_path / "frame.png", rgb)
     assert load_png(tmp_path / "frame.png").shape == (200, 320, 3)
@@ -77,9 +81,45 @@ def test_rendered_png_has_the_requested_size(gl_ctx, tmp_path):
 @pytest.mark.gl
 def test_unbounded_activation_range_still_uses_the_colour_map(gl_ctx):
     # ReLU layers report (0, inf); the renderer must pick a finite range from the data.
-    sizes = [4, 3, 2]
-    weights = [np.zeros((4, 3)), np.zeros((3, 2))]
+    # A bounded (0, 1) range would paint 5 and 10 the same brightest colour.
     activations = [np.zeros(4), np.array([0.0, 5.0, 10.0]), np.zeros(2)]
-    rgb = render_network_image(sizes, weights, None, activations, width=96, height=64, camera="front",
-                               samples=0, input_shape=None, activation_range=(0.0, float("inf")), ctx=gl_ctx)
-    assert np.isfinite(rgb).all() and len(np.unique(rgb.reshape(-1, 3), axis=0)) > 10
+    frame = FrameSnapshot.from_layers([np.zeros((4, 3)), np.zeros((3, 2))], [np.zeros(3), np.zeros(2)], activations)
+    style = RenderStyle(hidden_range=(0.0, float("inf")), show_biases=False)
+    rgb = render_network_image(frame, style, width=240, height=160, camera="front", samples=0, ctx=gl_ctx)
+    layout = layout_network([4, 3, 2])
+    camera = Camera.preset("front", layout, 240 / 160)
+    x, y = camera.project(layout.layer_positions(1), 240, 160).T
+    centres = rgb[np.floor(160 - y).astype(int), np.floor(x).astype(int)].astype(float) / 255
+    palette = colormaps.sample(colormaps.ACTIVATION_COLORMAP, [0.0, 0.5, 1.0])
+    nearest = [int(np.argmin(np.linalg.norm(palette - colour, axis=1))) for colour in centres]
+    assert nearest == [0, 1, 2]  # 0, 5 and 10 span the whole map
+
+
+# A plain triangle with hard edges: only multisampling can give its edge pixels partial coverage.
+_TRIANGLE_VERTEX = """
+#version 330 core
+void main() {
+    vec2 corners[3] = vec2[3](vec2(-0.9, -0.8), vec2(0.8, -0.9), vec2(-0.7, 0.9));
+    gl_Position = vec4(corners[gl_VertexID], 0.0, 1.0);
+}
+"""
+_WHITE_FRAGMENT = "#version 330 core\nout vec4 color;\nvoid main() { color = vec4(1.0); }\n"
+
+
+@pytest.mark.gl
+def test_multisampled_target_antialiases_hard_edges(gl_ctx):
+    program = gl_ctx.program(vertex_shader=_TRIANGLE_VERTEX, fragment_shader=_WHITE_FRAGMENT)
+    vao = gl_ctx.vertex_array(program, [])
+    partial = {}
+    for samples in (0, 4):
+        target = OffscreenTarget(gl_ctx, 64, 64, samples=samples)
+        target.use()
+        target.clear((0.0, 0.0, 0.0))
+        vao.render(moderngl.TRIANGLES, vertices=3)
+        grey = target.read_rgb()[:, :, 0]
+        partial[samples] = int(np.count_nonzero((grey > 20) & (grey < 235)))
+        target.release()
+    vao.release()
+    program.release()
+    assert partial[0] == 0
+    assert partial[4] > 60  # the three edges are ~170 pixels long

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gl_fixtures import gl_ctx, gl_session_ctx  # noqa: F401  (fixtures)
+from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
+from nnviz.engine.network_renderer import engine_shaders
 from nnviz.engine.shader_library import ShaderLibrary
 from nnviz.errors import NnvizError
 
@@ -13,10 +14,10 @@ pytestmark = pytest.mark.gl
 FRAGMENT = "#version 330 core\nout vec4 color;\nvoid main() { color = vec4(1.0); }\n"
 
 
-def _library(ctx, tmp_path, files):
+def _library(ctx, tmp_path, files, defines=None):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    return ShaderLibrary(ctx, tmp_path)
+    return ShaderLibrary(ctx, tmp_path, defines=defines)
 
 
 def test_compile_error_names_the_included_file_and_line(gl_ctx, tmp_path):
@@ -48,6 +49,30 @@ def test_missing_shader_file_is_named(gl_ctx, tmp_path):
 
 
 def test_programs_are_compiled_once(gl_ctx):
-    library = ShaderLibrary(gl_ctx)
+    library = engine_shaders(gl_ctx)
     assert library.program("lines.vert", "lines.frag") is library.program("lines.vert", "lines.frag")
     library.release()
+
+
+def test_python_defines_reach_the_shader_and_error_lines_stay_true(gl_ctx, tmp_path):
+    library = _library(gl_ctx, tmp_path, {
+        "uses.vert": "#version 330 core\nvoid main() { gl_Position = vec4(GAIN); }\n",
+        "typo.vert": "#version 330 core\nvoid main() {\n    gl_Position = vec4(GAIN) + missing;\n}\n",
+        "plain.frag": FRAGMENT,
+    }, defines={"GAIN": "0.5"})
+    library.program("uses.vert", "plain.frag")  # GAIN is defined only by Python
+    with pytest.raises(NnvizError, match=r"typo\.vert:3"):
+        library.program("typo.vert", "plain.frag")
+
+
+def test_engine_shaders_declare_no_constant_python_owns():
+    """Rules live in nnviz/engine/rules.py; a GLSL copy of one would drift from it."""
+    import re
+
+    from nnviz.engine import rules
+    from nnviz.resources import shader_dir
+
+    for path in shader_dir().iterdir():
+        text = path.read_text()
+        for name in rules.glsl_defines():
+            assert not re.search(rf"(#define|const\s+\w+)\s+{name}\b", text), f"{path.name} redefines {name}"

@@ -105,8 +105,8 @@ class Camera:
         # The slack constraint's axis is centred in "constraint" terms, which
         # is off-centre on screen when its extreme spheres lie at different
         # depths; a few secant steps centre the projected extent.
-        camera_side = _centre_on_screen(side, depth, pad_x, camera_side, camera_depth, tan_x)
-        camera_height = _centre_on_screen(height, depth, pad_y, camera_height, camera_depth, tan_y)
+        camera_side = _centre_on_screen(side, depth, pad_x, camera_side, camera_depth)
+        camera_height = _centre_on_screen(height, depth, pad_y, camera_height, camera_depth)
         self.position = camera_side * right + camera_height * up + camera_depth * forward
         # Never clip the framed scene (the default far plane is generous already).
         self.far = max(self.far, 2.0 * (float(np.max(depth + radii)) - camera_depth))
@@ -150,7 +150,7 @@ class Camera:
         return np.asarray(self.position, dtype=np.float64).copy(), direction / np.linalg.norm(direction)
 
 
-def _centre_on_screen(offsets, depth, pad, camera_offset, camera_depth, tan_half) -> float:
+def _centre_on_screen(offsets, depth, pad, camera_offset, camera_depth) -> float:
     """Shift the camera along one screen axis so the extreme spheres sit symmetric about the centre."""
     distance = depth - camera_depth
     for _ in range(4):

@@ -23,7 +23,9 @@ ROW_TEXELS = 4096
 
 
 class LinearTexture:
-    def __init__(self, ctx: moderngl.Context, count: int, components: int = 1):
+    """One array of `count` values with `components` channels; float32 ("f4") or int32 ("i4", isampler2D)."""
+
+    def __init__(self, ctx: moderngl.Context, count: int, components: int = 1, dtype: str = "f4"):
         max_size = int(ctx.info["GL_MAX_TEXTURE_SIZE"])
         rows = max(1, math.ceil(count / min(ROW_TEXELS, max_size)))
         # Spread evenly over the rows: at most rows - 1 texels of padding are uploaded.
@@ -32,22 +34,24 @@ class LinearTexture:
             raise NnvizError(f"network too large to draw: {count} values exceed this GPU's texture limit")
         self.count = count
         self.components = components
-        self._staging = np.zeros((rows * width, components), dtype=np.float32)
-        self.texture = ctx.texture((width, rows), components, dtype="f4")
+        self._staging = np.zeros((rows * width, components), dtype=np.dtype(dtype))
+        self.texture = ctx.texture((width, rows), components, dtype=dtype)
         # texelFetch ignores filtering, but NEAREST keeps the texture complete
         # and makes accidental texture() sampling obvious.
         self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self.values = self._staging[:count] if components > 1 else self._staging[:count, 0]
         self.upload()
 
-    @property
-    def nbytes(self) -> int:
-        return self._staging.nbytes
-
-    def upload(self) -> int:
-        """Write the whole staging array; returns the bytes sent."""
-        self.texture.write(self._staging)
-        return self._staging.nbytes
+    def upload(self, count: int | None = None) -> int:
+        """Write the staging array (its first `count` values' rows only, when given); returns the bytes sent."""
+        if count is None or count >= self.count:
+            self.texture.write(self._staging)
+            return self._staging.nbytes
+        width = self.texture.width
+        rows = max(1, -(-count // width))
+        data = self._staging[:rows * width]
+        self.texture.write(data, viewport=(0, 0, width, rows))
+        return data.nbytes
 
     def use(self, location: int) -> None:
         self.texture.use(location)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.engine.connectivity import DenseConnectivity
+
 # Tuned for 784-16-16-10 seen from the default camera: the input image is
 # ~27 units tall, hidden columns a little shorter, layers far enough apart for
 # the weight fans to spread out.
@@ -40,9 +42,18 @@ class NetworkLayout:
     layer_sizes: tuple[int, ...]
     positions: np.ndarray  # (N, 3) float32
     radii: np.ndarray  # (N,) float32
-    layer_offsets: np.ndarray  # (L + 1,) int64: neurons of layer k are [offsets[k], offsets[k+1])
-    edge_offsets: np.ndarray  # (L,) int64: lines of weight matrix k are [edge_offsets[k], edge_offsets[k+1])
     layer_shapes: tuple[tuple[int, int], ...]  # (rows, cols) of each layer's sheet
+    connectivity: DenseConnectivity  # which neurons each line joins
+
+    @property
+    def layer_offsets(self) -> np.ndarray:
+        """(L + 1,) int64: neurons of layer k are [offsets[k], offsets[k+1])."""
+        return self.connectivity.layer_offsets
+
+    @property
+    def edge_offsets(self) -> np.ndarray:
+        """(L,) int64: lines of weight matrix k are [edge_offsets[k], edge_offsets[k+1])."""
+        return self.connectivity.edge_offsets
 
     @property
     def num_layers(self) -> int:
@@ -101,7 +112,8 @@ def layout_network(layer_sizes, input_shape: tuple[int, int] | None = None) -> N
         spacings.append(spacing)
         radii.append(radius)
 
-    layer_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    connectivity = DenseConnectivity(sizes)
+    layer_offsets = connectivity.layer_offsets
     layer_of = np.repeat(np.arange(len(sizes)), sizes)
     index_in_layer = np.arange(layer_offsets[-1]) - layer_offsets[layer_of]
     shape_array = np.array(shapes, dtype=np.int64)
@@ -113,14 +125,12 @@ def layout_network(layer_sizes, input_shape: tuple[int, int] | None = None) -> N
     positions[:, 0] = layer_of * LAYER_GAP
     positions[:, 1] = ((rows - 1) / 2.0 - row) * spacing  # row 0 on top
     positions[:, 2] = (col - (cols - 1) / 2.0) * spacing  # column 0 towards -z
-    edge_counts = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
     return NetworkLayout(
         layer_sizes=sizes,
         positions=positions,
         radii=np.array(radii, dtype=np.float32)[layer_of],
-        layer_offsets=layer_offsets,
-        edge_offsets=np.concatenate([[0], np.cumsum(edge_counts)]).astype(np.int64),
         layer_shapes=tuple(shapes),
+        connectivity=connectivity,
     )
 
 

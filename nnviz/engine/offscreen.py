@@ -8,10 +8,11 @@ import moderngl
 import numpy as np
 
 from nnviz.engine.camera import Camera
-from nnviz.engine.colormaps import DEFAULT_WEIGHT_COLORMAP
 from nnviz.engine.context import create_context
+from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.layout import layout_network
 from nnviz.engine.network_renderer import NetworkRenderer
+from nnviz.engine.style import RenderStyle
 
 __all__ = ["OffscreenTarget", "create_context", "render_network_image"]
 
@@ -87,42 +88,32 @@ class OffscreenTarget:
 
 
 def render_network_image(
-    layer_sizes: Sequence[int],
-    weights: Sequence[np.ndarray],
-    biases: Sequence[np.ndarray] | None,
-    activations: Sequence[np.ndarray],
-    predicted: int | None = None,
-    true: int | None = None,
+    frame: FrameSnapshot,
+    style: RenderStyle | None = None,
+    *,
     width: int = 1280,
     height: int = 720,
     camera: str = "default",
     samples: int = 4,
-    threshold: float | None = None,
-    colormap: str = DEFAULT_WEIGHT_COLORMAP,
-    activation_range: tuple[float, float] = (0.0, 1.0),
-    input_shape: tuple[int, int] | None = (28, 28),
+    input_shape: tuple[int, int] | None = None,
     ctx: moderngl.Context | None = None,
 ) -> np.ndarray:
     """Render one frame of the network offscreen; returns (height, width, 3) uint8, row 0 on top.
 
-    threshold None draws every non-zero weight (the opacity ramp already fades
-    weak ones); activation_range may have infinite ends (ReLU), see NetworkRenderer.
+    input_shape: the input layer's (rows, columns) when it is an image, drawn as a grid.
     """
+    style = style or RenderStyle()
     owns_context = ctx is None
     ctx = create_context() if owns_context else ctx
-    layout = layout_network(layer_sizes, input_shape=input_shape)
-    renderer = NetworkRenderer(ctx, layout, activation_range=activation_range, colormap=colormap)
+    layout = layout_network(frame.layer_sizes, input_shape=input_shape)
+    renderer = NetworkRenderer(ctx, layout)
     target = OffscreenTarget(ctx, width, height, samples=samples)
     try:
-        renderer.set_weights(weights)
-        renderer.set_activations(activations)
-        renderer.set_biases(biases)
-        renderer.set_labels(predicted, true)
-        renderer.set_weight_threshold(threshold or 0.0)
+        renderer.prepare(frame, style)
         view_camera = Camera.preset(camera, layout, target.aspect)
         target.use()
-        target.clear(renderer.background_color)
-        renderer.draw(view_camera.view_matrix(), view_camera.projection_matrix(target.aspect))
+        target.clear(style.background)
+        renderer.draw(style, view_camera.view_matrix(), view_camera.projection_matrix(target.aspect))
         return target.read_rgb()
     finally:
         target.release()

@@ -21,15 +21,21 @@ _DRIVER_POSITION = re.compile(r"\b(\d+):(\d+)\((\d+)\)")
 
 
 class ShaderLibrary:
-    """Compiles and caches programs for one context."""
+    """Compiles and caches programs for one context.
 
-    def __init__(self, ctx: moderngl.Context, directory: Path | None = None):
+    `defines` (name -> GLSL text) are written as ``#define`` lines right after
+    each file's version line: constants that Python owns reach the shaders
+    without a second copy in GLSL.
+    """
+
+    def __init__(self, ctx: moderngl.Context, directory: Path | None = None, defines: dict[str, str] | None = None):
         self.ctx = ctx
         self.directory = Path(directory) if directory is not None else shader_dir()
+        self.defines = dict(defines or {})
         self._programs: dict[tuple[str, str], moderngl.Program] = {}
 
     def source(self, filename: str) -> tuple[str, list[str]]:
-        """The file's text with includes expanded, and the files it came from.
+        """The file's text with defines and includes expanded, and the files it came from.
 
         `#line` directives give every included file its own source number, so
         a driver error position can be mapped back to the right file.
@@ -37,6 +43,11 @@ class ShaderLibrary:
         files = [filename]
         out_lines = []
         for line_number, line in enumerate(self._read(filename).splitlines(), start=1):
+            if line.lstrip().startswith("#version"):
+                out_lines.append(line)
+                out_lines.extend(f"#define {name} {value}" for name, value in self.defines.items())
+                out_lines.append(f"#line {line_number + 1} 0")
+                continue
             match = _INCLUDE.match(line)
             if not match:
                 out_lines.append(line)

@@ -1,0 +1,42 @@
+"""RenderStyle: how a frame is drawn, as plain CPU-side values the app changes between frames.
+
+Nothing here touches OpenGL: the renderer reads a style at draw time and
+turns it into uniforms, so a style can be built, copied and compared in
+tests, and one style can draw any frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from nnviz.engine import colormaps
+
+BACKGROUND_COLOR = (0.012, 0.016, 0.035)  # near-black blue: additive lines read as light
+DEFAULT_LINE_WIDTH = 2.0
+
+
+@dataclass
+class RenderStyle:
+    colormap: str = colormaps.DEFAULT_WEIGHT_COLORMAP
+    threshold: float = 0.0  # lines with |w| below this are not drawn
+    weight_scale: float | None = None  # |value| drawn at full colour; None: robust per-matrix scale each frame
+    line_width: float = DEFAULT_LINE_WIDTH  # pixels, for a full-scale line
+    line_channel: str = "weights"  # which per-line values colour the lines
+    selected: int | None = None  # neuron index
+    hovered: int | None = None
+    # Values mapped to the ends of the activation colour map. An infinite end
+    # (ReLU: (0, inf)) is replaced each frame by the observed extreme.
+    hidden_range: tuple[float, float] = (0.0, 1.0)
+    output_range: tuple[float, float] = (0.0, 1.0)
+    show_biases: bool = True
+    show_labels: bool = True  # rings on the predicted and the true class
+    input_heatmap: np.ndarray | None = None  # one value per input neuron, painted instead of the pixels
+    background: tuple[float, float, float] = BACKGROUND_COLOR
+
+    def __post_init__(self):
+        colormaps.colormap_table(self.colormap)  # a bad name fails here, not at draw time
+
+    def replace(self, **changes) -> "RenderStyle":
+        return replace(self, **changes)
