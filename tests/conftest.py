@@ -39,3 +39,8 @@ def fashion_dir() -> Path:
     if not (directory / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"Fashion-MNIST not installed in {directory} (Debian package dataset-fashion-mnist)")
     return directory
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regen-references", action="store_true",
+                     help="rewrite tests/reference_images/*.png from this run instead of comparing")

@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from tests.app_driver import App
+from nnviz.testing.window_driver import App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -141,12 +141,30 @@ def test_u_hides_the_hud_for_a_clean_screenshot(app):
     app.wait_for(lambda s: s["hud_visible"], what="HUD back")
 
 
-def test_help_overlay_toggles(app):
+def _screenshot(app, previous=None):
+    from nnviz.engine.image_io import load_png
+
+    app.key("p")
+    state = app.wait_for(lambda s: s["last_screenshot"] and s["last_screenshot"] != previous, what="a screenshot")
+    return state["last_screenshot"], load_png(state["last_screenshot"]).astype(int)
+
+
+def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
+    app.key("space")
+    app.wait_for(lambda s: s["paused"], what="paused")  # the scene holds still between the two pictures
+    name, without = _screenshot(app)
     app.key("h")
     app.wait_for(lambda s: s["help_visible"], what="help shown")
+    _, with_help = _screenshot(app, name)
+    height, width, _ = without.shape
+    changed = np.abs(with_help - without).max(axis=2) > 40
+    centre = changed[height // 3: 2 * height // 3, width // 4: 3 * width // 4]
+    assert centre.mean() > 0.05  # the panel's text, over the middle of the window
     app.key("Escape")
     app.wait_for(lambda s: not s["help_visible"], what="help closed by Esc")
     app.check_alive()
+    app.key("space")
+    app.wait_for(lambda s: not s["paused"], what="resumed")
 
 
 def test_missing_data_still_opens_and_explains(tmp_path):

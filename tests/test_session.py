@@ -146,22 +146,43 @@ def test_frame_budget_keeps_the_frame_rate():
     assert budget.training_seconds(True) == MAX_SPEED_BUDGET
 
 
-def test_selection_text_counts_the_weights_above_the_threshold():
+def test_selection_text_counts_the_lines_the_renderer_draws():
     from nnviz.app.hud_text import selection_lines, weights_shown
+    from nnviz.engine.connectivity import DenseConnectivity
+    from nnviz.engine.frame import FrameSnapshot
     from nnviz.model.network import Network
 
     network = Network([784, 16, 16, 10])
     network.weights[0][:, 3] = np.linspace(-1, 1, 784)
     network.weights[1][3, :] = 0.05
     network.weights[1][3, :4] = 0.5
-    assert weights_shown(network, 1, 3, 0.0) == 784 + 16
-    expected_in = int(np.count_nonzero(np.abs(np.linspace(-1, 1, 784).astype(np.float32)) >= 0.25))
-    assert weights_shown(network, 1, 3, 0.25) == expected_in + 4
-    assert weights_shown(network, 3, 0, 0.0) == 16  # output neurons: incoming only
+    network.weights[1][3, 4] = 0.0  # a zero weight is never drawn, whatever the threshold
+    network.weights[2][:] = 0.1
     activations = network.forward(np.zeros(784))
-    lines = selection_lines(network, 1, 3, activations, 0.25)
+    frame = FrameSnapshot.from_layers(network.weights, network.biases, activations)
+    connectivity = DenseConnectivity((784, 16, 16, 10))
+    neuron = 784 + 3
+    incoming = np.linspace(-1, 1, 784).astype(np.float32)
+    assert weights_shown(frame, connectivity, neuron, 0.0) == np.count_nonzero(incoming) + 15
+    expected_in = int(np.count_nonzero(np.abs(incoming) >= 0.25))
+    assert weights_shown(frame, connectivity, neuron, 0.25) == expected_in + 4
+    assert weights_shown(frame, connectivity, 784 + 32, 0.0) == 16  # output neurons: incoming only
+    lines = selection_lines(frame, connectivity, 1, 3, 0.25)
     assert lines[0] == "selected   hidden 1 · neuron 3"
     assert f"weights shown {expected_in + 4}" in lines
+
+
+def test_frame_carries_the_live_network_and_its_answer(session):
+    frame = session.frame()
+    network = session.trainer.network
+    image, label = session.sample()
+    np.testing.assert_array_equal(frame.weight_matrix(1), network.weights[1])
+    np.testing.assert_array_equal(frame.layer_biases(2), network.biases[1])
+    assert frame.true_class == label
+    assert frame.predicted_class == int(network.forward(image.reshape(-1) / 255.0)[-1].argmax())
+    np.testing.assert_allclose(frame.layer_activations(3), network.forward(image.reshape(-1) / 255.0)[-1], rtol=1e-6)
+    session.train_frame(0.02)  # later training leaves a taken frame alone
+    assert not np.array_equal(frame.weight_matrix(1), network.weights[1])
 
 
 def test_reset_gives_different_fresh_weights_each_time(session):

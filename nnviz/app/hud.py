@@ -2,17 +2,18 @@
 
 Drawn with pyglet (text, shapes, a sprite) on top of the 3-D frame, in window
 pixels, so text stays crisp at any window size. It knows nothing of the
-trainer: the window hands it a HudState each frame.
+trainer: the app core hands it a HudState each frame.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyglet
+
+from nnviz.app.hud_state import HudState
 
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
@@ -31,19 +32,6 @@ STATS_REFRESH_SECONDS = 0.1
 HELP_LAYOUT_WIDTH = 1000  # wraps nothing: panels are sized to the text's own width
 HELP_PADDING = 20
 HELP_GAP = 40
-
-
-@dataclass
-class HudState:
-    lines: list[str]
-    loss_history: list[float] = field(default_factory=list)
-    accuracy_history: list[float] = field(default_factory=list)
-    image: np.ndarray | None = None  # (28, 28) uint8
-    true_text: str = "-"
-    predicted_text: str = "-"
-    correct: bool | None = None
-    selection_lines: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
 
 
 class Hud:
@@ -68,6 +56,7 @@ class Hud:
                                                    group=background)
         self.digit_sprite: pyglet.sprite.Sprite | None = None
         self._digit_bytes: bytes | None = None
+        self._digit_size = (0, 0)  # pixels on screen: the input image's size times DIGIT_SCALE
         self.digit_caption = pyglet.text.Label("", multiline=True, width=170, anchor_y="top", **label)
         self.selection = pyglet.text.Label("", multiline=True, width=300, anchor_y="top", **label)
         self.selection_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
@@ -90,8 +79,6 @@ class Hud:
         char_width = pyglet.text.Label("M" * 40, font_name=FONT, font_size=FONT_SIZE).content_width / 40
         self._help_widths = {id(lab): char_width * max(map(len, lab.text.splitlines()))
                              for lab in (self.help, *self.help_columns)}
-        self.help_visible = False
-        self.visible = True
         self._stats_shown_at = -math.inf
         self.resize(width, height)
 
@@ -132,15 +119,15 @@ class Hud:
         self.stats_panel.width, self.stats_panel.height = 346, self.stats.content_height + 16
 
     def _layout_digit(self) -> None:
-        size = 28 * DIGIT_SCALE
+        width, height = self._digit_size
         right, top = self.width - MARGIN, self.height - MARGIN
-        self.digit_panel.position = (right - size - 16, top - size - 16 - 44)
-        self.digit_panel.width, self.digit_panel.height = size + 16, size + 16 + 44
+        self.digit_panel.position = (right - width - 16, top - height - 16 - 44)
+        self.digit_panel.width, self.digit_panel.height = width + 16, height + 16 + 44
         if self.digit_sprite is not None:
-            self.digit_sprite.position = (right - size - 8, top - size - 8, 0)
-        self.digit_caption.position = (right - size - 8, top - size - 14, 0)
-        self.selection.position = (right - 300, top - size - 90, 0)
-        self.selection_panel.position = (right - 308, top - size - 90 - self.selection.content_height - 8)
+            self.digit_sprite.position = (right - width - 8, top - height - 8, 0)
+        self.digit_caption.position = (right - width - 8, top - height - 14, 0)
+        self.selection.position = (right - 300, top - height - 90, 0)
+        self.selection_panel.position = (right - 308, top - height - 90 - self.selection.content_height - 8)
         self.selection_panel.width = 308
         self.selection_panel.height = self.selection.content_height + 16 if self.selection.text else 0
 
@@ -169,9 +156,10 @@ class Hud:
             raw = np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2)).tobytes()
             if raw != self._digit_bytes:
                 self._digit_bytes = raw
-                size = 28 * DIGIT_SCALE
+                height, width = grey.shape
+                self._digit_size = (width, height)
                 # Negative pitch: our rows run top to bottom, OpenGL's bottom to top.
-                image = pyglet.image.ImageData(size, size, "RGB", raw, pitch=-3 * size)
+                image = pyglet.image.ImageData(width, height, "RGB", raw, pitch=-3 * width)
                 if self.digit_sprite is None:
                     self.digit_sprite = pyglet.sprite.Sprite(image, batch=self.batch, group=self._groups[1])
                 else:
@@ -205,11 +193,12 @@ class Hud:
         self.plot_caption.text = f"loss {losses[-1]:.3f} (orange)   test accuracy {last_accuracy:.1%} (green)"
 
     # ------------------------------------------------------------------ draw
-    def draw(self) -> None:
-        if self.visible:
+    def draw(self, state: HudState, show_hud: bool, show_help: bool) -> None:
+        self.update(state)
+        if show_hud:
             self.batch.draw()
         self.message_batch.draw()  # feedback for keys stays visible with the rest hidden
-        if self.help_visible:
+        if show_help:
             self.help_batch.draw()
 
 

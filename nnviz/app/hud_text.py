@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from nnviz.app.session import TrainingSession
-from nnviz.model.network import Network
+from nnviz.engine.connectivity import DenseConnectivity
+from nnviz.engine.frame import FrameSnapshot
+from nnviz.engine.rules import visible_lines
 
 
 def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
@@ -35,24 +37,22 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     return lines
 
 
-def weights_shown(network: Network, layer: int, index: int, threshold: float) -> int:
-    """Incoming and outgoing weights of a neuron with |w| at or above the threshold."""
-    count = 0
-    if layer > 0:
-        count += int(np.count_nonzero(np.abs(network.weights[layer - 1][:, index]) >= threshold))
-    if layer < network.num_weight_layers:
-        count += int(np.count_nonzero(np.abs(network.weights[layer][index, :]) >= threshold))
-    return count
+def weights_shown(frame: FrameSnapshot, connectivity: DenseConnectivity, neuron: int, threshold: float) -> int:
+    """Lines into and out of a neuron that the renderer draws at this threshold (the renderer's own rule)."""
+    lines = np.concatenate([connectivity.incoming(neuron), connectivity.outgoing(neuron)])
+    return len(visible_lines(frame.weights[lines], threshold))
 
 
-def selection_lines(network: Network, layer: int, index: int, activations, threshold: float) -> list[str]:
-    last = network.num_weight_layers
+def selection_lines(frame: FrameSnapshot, connectivity: DenseConnectivity, layer: int, index: int,
+                    threshold: float) -> list[str]:
+    last = len(frame.layer_sizes) - 1
     name = "input" if layer == 0 else ("output" if layer == last else f"hidden {layer}")
     lines = [f"selected   {name} · neuron {index}"]
     if layer > 0:
-        lines.append(f"bias       {float(network.biases[layer - 1][index]):+.4f}")
-    lines.append(f"activation {float(activations[layer][index]):+.4f}")
-    lines.append(f"weights shown {weights_shown(network, layer, index, threshold)}")
+        lines.append(f"bias       {float(frame.layer_biases(layer)[index]):+.4f}")
+    lines.append(f"activation {float(frame.layer_activations(layer)[index]):+.4f}")
+    neuron = int(connectivity.layer_offsets[layer]) + index
+    lines.append(f"weights shown {weights_shown(frame, connectivity, neuron, threshold)}")
     if layer == 1:
-        lines.append("input grid shows its 784 weights")
+        lines.append(f"input grid shows its {frame.layer_sizes[0]} weights")
     return lines

@@ -1,55 +1,58 @@
-"""Every key the window understands: one table drives dispatch and the help overlay."""
+"""Every key the app understands: one table drives dispatch and the help overlay.
+
+Keys are named as pyglet's ``key.symbol_string`` names them ("SPACE", "N",
+"_1", "BRACKETRIGHT"), so the window adapter passes names straight through
+and the app core needs no window toolkit.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyglet.window import key
-
 
 @dataclass(frozen=True)
 class Binding:
-    keys: tuple[int, ...]
+    keys: tuple[str, ...]
     action: str
     help: str
     shift: bool = False  # binding needs Shift held (checked before the plain one)
 
 
 BINDINGS: tuple[Binding, ...] = (
-    Binding((key.SPACE,), "toggle_pause", "pause / resume training"),
-    Binding((key.N, key.RIGHT), "step_epoch", "train to the end of this epoch, then pause", shift=True),
-    Binding((key.N, key.RIGHT), "step_batch", "train exactly one mini-batch (while paused)"),
-    Binding((key.PLUS, key.EQUAL, key.NUM_ADD), "faster", "train more batches per frame"),
-    Binding((key.MINUS, key.NUM_SUBTRACT), "slower", "train fewer batches per frame"),
-    Binding((key.M,), "toggle_max_speed", "smooth (frame rate first) / max speed (training first)"),
-    Binding((key.BRACKETRIGHT,), "lr_up", "learning rate x 1.5"),
-    Binding((key.BRACKETLEFT,), "lr_down", "learning rate / 1.5"),
-    Binding((key._1,), "activation_sigmoid", "activation: sigmoid"),
-    Binding((key._2,), "activation_tanh", "activation: tanh"),
-    Binding((key._3,), "activation_relu", "activation: ReLU"),
-    Binding((key._4,), "activation_leaky_relu", "activation: leaky ReLU"),
-    Binding((key.R,), "reset", "reset the network to fresh random weights"),
-    Binding((key.T,), "next_wrong", "show the next test digit the network gets wrong", shift=True),
-    Binding((key.T,), "next_sample", "show the next test digit"),
-    Binding((key.K,), "save", "save weights (.npz, timestamped)"),
-    Binding((key.L,), "load", "load the last saved (or --load) weights"),
-    Binding((key.P, key.F12), "screenshot", "save a screenshot (PNG)"),
-    Binding((key.C,), "cycle_colormap", "next weight colour map (incl. colour-blind safe)"),
-    Binding((key.PERIOD,), "threshold_up", "hide more weak weights"),
-    Binding((key.COMMA,), "threshold_down", "show more weak weights"),
-    Binding((key.F,), "frame_all", "frame the whole network"),
-    Binding((key.HOME,), "home", "reset the camera"),
-    Binding((key.O,), "toggle_orbit", "fly / orbit camera"),
-    Binding((key.TAB,), "toggle_mouse_look", "capture the mouse to look around (Tab or Esc releases)"),
-    Binding((key.H, key.F1), "toggle_help", "show / hide this help"),
-    Binding((key.U,), "toggle_hud", "hide / show the HUD (clean screenshots)"),
-    Binding((key.ESCAPE,), "quit", "quit (first closes help or releases the mouse)"),
+    Binding(("SPACE",), "toggle_pause", "pause / resume training"),
+    Binding(("N", "RIGHT"), "step_epoch", "train to the end of this epoch, then pause", shift=True),
+    Binding(("N", "RIGHT"), "step_batch", "train exactly one mini-batch (while paused)"),
+    Binding(("PLUS", "EQUAL", "NUM_ADD"), "faster", "train more batches per frame"),
+    Binding(("MINUS", "NUM_SUBTRACT"), "slower", "train fewer batches per frame"),
+    Binding(("M",), "toggle_max_speed", "smooth (frame rate first) / max speed (training first)"),
+    Binding(("BRACKETRIGHT",), "lr_up", "learning rate x 1.5"),
+    Binding(("BRACKETLEFT",), "lr_down", "learning rate / 1.5"),
+    Binding(("_1",), "activation_sigmoid", "activation: sigmoid"),
+    Binding(("_2",), "activation_tanh", "activation: tanh"),
+    Binding(("_3",), "activation_relu", "activation: ReLU"),
+    Binding(("_4",), "activation_leaky_relu", "activation: leaky ReLU"),
+    Binding(("R",), "reset", "reset the network to fresh random weights"),
+    Binding(("T",), "next_wrong", "show the next test digit the network gets wrong", shift=True),
+    Binding(("T",), "next_sample", "show the next test digit"),
+    Binding(("K",), "save", "save weights (.npz, timestamped)"),
+    Binding(("L",), "load", "load the last saved (or --load) weights"),
+    Binding(("P", "F12"), "screenshot", "save a screenshot (PNG)"),
+    Binding(("C",), "cycle_colormap", "next weight colour map (incl. colour-blind safe)"),
+    Binding(("PERIOD",), "threshold_up", "hide more weak weights"),
+    Binding(("COMMA",), "threshold_down", "show more weak weights"),
+    Binding(("F",), "frame_all", "frame the whole network"),
+    Binding(("HOME",), "home", "reset the camera"),
+    Binding(("O",), "toggle_orbit", "fly / orbit camera"),
+    Binding(("TAB",), "toggle_mouse_look", "capture the mouse to look around (Tab or Esc releases)"),
+    Binding(("H", "F1"), "toggle_help", "show / hide this help"),
+    Binding(("U",), "toggle_hud", "hide / show the HUD (clean screenshots)"),
+    Binding(("ESCAPE",), "quit", "quit (first closes help or releases the mouse)"),
 )
 
 #: Keys held for movement (not dispatched as actions): (forward, right, up) axes.
 MOVEMENT = {
-    key.W: (1, 0, 0), key.S: (-1, 0, 0), key.D: (0, 1, 0), key.A: (0, -1, 0),
-    key.E: (0, 0, 1), key.Q: (0, 0, -1), key.UP: (1, 0, 0), key.DOWN: (-1, 0, 0),
+    "W": (1, 0, 0), "S": (-1, 0, 0), "D": (0, 1, 0), "A": (0, -1, 0),
+    "E": (0, 0, 1), "Q": (0, 0, -1), "UP": (1, 0, 0), "DOWN": (-1, 0, 0),
 }
 MOVEMENT_HELP = (
     ("W A S D", "fly forward / left / back / right"),
@@ -61,15 +64,17 @@ MOVEMENT_HELP = (
 )
 
 
-def action_for(symbol: int, modifiers: int) -> str | None:
-    shift = bool(modifiers & key.MOD_SHIFT)
+SHIFT_KEYS = ("LSHIFT", "RSHIFT")
+
+
+def action_for(symbol: str, shift: bool) -> str | None:
     for binding in BINDINGS:
         if symbol in binding.keys and (binding.shift == shift or not binding.shift and not _has_shift_variant(symbol)):
             return binding.action
     return None
 
 
-def _has_shift_variant(symbol: int) -> bool:
+def _has_shift_variant(symbol: str) -> bool:
     return any(b.shift and symbol in b.keys for b in BINDINGS)
 
 
@@ -86,6 +91,6 @@ _PRETTY = {"BRACKETLEFT": "[", "BRACKETRIGHT": "]", "PLUS": "+", "EQUAL": "=", "
            "RIGHT": "→", "HOME": "Home", "TAB": "Tab"}
 
 
-def _key_name(symbol: int) -> str:
-    name = key.symbol_string(symbol).lstrip("_")
+def _key_name(symbol: str) -> str:
+    name = symbol.lstrip("_")
     return _PRETTY.get(name, name)

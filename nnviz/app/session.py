@@ -1,8 +1,8 @@
-"""What the window trains and shows, with no drawing in it.
+"""What the app trains and shows, with no drawing in it.
 
 A TrainingSession owns the trainer, the dataset (loaded in the background so
-the window appears at once), the digit on show, and the training pace. The
-window asks it for arrays each frame and forwards key presses to it.
+the window appears at once), the input on show, and the training pace. The
+app core asks it for one FrameSnapshot each frame and forwards actions to it.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ from typing import Callable
 import numpy as np
 
 from nnviz.app.files import unique_path
-from nnviz.errors import NnvizError
+from nnviz.app.frames import live_frame
+from nnviz.app.input_source import BlankInput, InputSource, TestSetInput
+from nnviz.engine.frame import FrameSnapshot
+from nnviz.errors import ConfigError, NnvizError
+from nnviz.option_names import for_command_line
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
 from nnviz.model.weights_io import LoadedWeights, load_weights, save_weights
 
 #: Initialisation that suits each activation when switching activation live.
 PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he"}
-ACTIVATION_KEYS = ("sigmoid", "tanh", "relu", "leaky_relu")  # keys 1-4
 #: Batches per frame for "+"/"-"; None trains as many as the frame budget allows.
 SPEED_LEVELS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, None)
 MESSAGE_SECONDS = 4.0
-BLANK_IMAGE = np.zeros((28, 28), np.uint8)
 
 
 @dataclass
@@ -40,17 +42,18 @@ class Message:
 
 class TrainingSession:
     def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
-                 loaded: LoadedWeights | None = None,
-                 dataset_title: str = "MNIST", clock: Callable[[], float] = time.monotonic):
+                 loaded: LoadedWeights | None = None, dataset_title: str = "MNIST",
+                 input_shape: tuple[int, int] | None = None, clock: Callable[[], float] = time.monotonic):
         self.trainer = Trainer(config)
         if loaded is not None:
             self.trainer.load_parameters(loaded.flat_parameters())
         self.dataset = None
         self.dataset_title = dataset_title
+        self.input_shape = input_shape or _grid_shape(config.layers[0])
+        self.input: InputSource = BlankInput(self.input_shape)
         self.paused = False
         self.max_speed = False
         self.speed_level = len(SPEED_LEVELS) - 1
-        self.sample_index = 0
         self._epoch_target: int | None = None
         self.last_saved: Path | None = None
         self.messages: deque[Message] = deque(maxlen=4)
@@ -91,11 +94,17 @@ class TrainingSession:
         data = self._loaded_dataset
         try:
             self.trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
-        except NnvizError as error:  # e.g. a batch larger than the training set
+        except ConfigError as error:  # e.g. a batch larger than the training set: name the option the user gave
+            error = for_command_line(error)
+            self.status = f"training unavailable: {error}"
+            self.say(self.status)
+            return
+        except NnvizError as error:
             self.status = f"training unavailable: {error}"
             self.say(self.status)
             return
         self.dataset = data
+        self.input = TestSetInput(data.test_images, data.test_labels)
         self.trainer.evaluate_test()
         self.status = "ready"
 
@@ -159,9 +168,9 @@ class TrainingSession:
             self.say(f"training to the end of epoch {self._epoch_target}")
 
     def _report_divergence(self) -> None:
-        if self.trainer.diverged and self.status != self.trainer.diverged:
-            self.status = self.trainer.diverged
-            self.say(self.trainer.diverged)
+        if self.trainer.diverged and not self.status.startswith(self.trainer.diverged):
+            self.status = f"{self.trainer.diverged}; press R to reset the network and go on"
+            self.say(self.status)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -207,12 +216,14 @@ class TrainingSession:
         if announce:
             self.say(f"network reset to fresh random weights (seed {self.trainer.config.seed})")
 
-    # -------------------------------------------------------- digit on show
+    # -------------------------------------------------------- input on show
     def sample(self) -> tuple[np.ndarray, int | None]:
-        """The image on show and its label (None while there is no data)."""
-        if self.dataset is None:
-            return BLANK_IMAGE, None
-        return self.dataset.test_images[self.sample_index], int(self.dataset.test_labels[self.sample_index])
+        """The image on show and its label (None when unknown)."""
+        return self.input.current()
+
+    @property
+    def sample_index(self) -> int | None:
+        return self.input.index if isinstance(self.input, TestSetInput) else None
 
     def class_name(self, label: int | None) -> str:
         if label is None:
@@ -220,26 +231,21 @@ class TrainingSession:
         return self.dataset.class_names[label] if self.dataset is not None else str(label)
 
     def next_sample(self) -> None:
-        if self.dataset is not None:
-            self.sample_index = (self.sample_index + 1) % len(self.dataset.test_labels)
+        if isinstance(self.input, TestSetInput):
+            self.input.next()
 
     def next_wrong_sample(self) -> None:
         """Jump to the next test image the network currently gets wrong."""
-        if self.dataset is None:
-            return
-        count = len(self.dataset.test_labels)
-        order = (self.sample_index + 1 + np.arange(count)) % count
-        for start in range(0, count, 1000):
-            chunk = order[start : start + 1000]
-            predicted = self.trainer.network.predict(self.dataset.test_images[chunk].reshape(len(chunk), -1) / 255.0)
-            wrong = np.flatnonzero(predicted != self.dataset.test_labels[chunk])
-            if wrong.size:
-                self.sample_index = int(chunk[wrong[0]])
-                return
-        self.say("the network gets every test image right")
+        if isinstance(self.input, TestSetInput) and not self.input.next_wrong(self.trainer.network.predict):
+            self.say("the network gets every test image right")
 
     def activations(self) -> list[np.ndarray]:
         return self.trainer.activations_for(self.sample()[0])
+
+    def frame(self) -> FrameSnapshot:
+        """What to draw now: the live network's parameters and its answer for the input on show (copies)."""
+        image, label = self.sample()
+        return live_frame(self.trainer, image, label, answer=self.dataset is not None)
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
@@ -276,3 +282,9 @@ class TrainingSession:
     def test_accuracy(self) -> float:
         return self.trainer.test_accuracy if self.dataset is not None else math.nan
 
+
+
+def _grid_shape(pixels: int) -> tuple[int, int]:
+    """A square grid when the input size is a square number, else one row."""
+    side = math.isqrt(pixels)
+    return (side, side) if side * side == pixels else (1, pixels)

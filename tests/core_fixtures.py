@@ -1,0 +1,91 @@
+"""The app core on the session's EGL context, with a small synthetic dataset: no window, no display.
+
+Import `make_core` (and the gl fixtures it needs) into a test module.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from nnviz.app.core import AppCore
+from nnviz.app.session import TrainingSession
+from nnviz.model.config import TrainConfig
+
+
+def seven() -> np.ndarray:
+    """A digit-like "7" as uint8 pixels: no mirror image or rotation of it is close to itself."""
+    image = np.zeros((28, 28), np.uint8)
+    image[4:8, 6:23] = 255
+    for row in range(8, 25):
+        column = int(22 - (row - 8) * 0.55)
+        image[row, column - 2:column + 1] = 255
+    return image
+
+
+def synthetic_dataset(n_train=640, n_test=200, seed=0):
+    """Learnable stripes per class; test image 0 is a seven labelled 7."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
+        for c in range(10):
+            images[labels == c, 2 * c + 3: 2 * c + 6, :] = 255
+        return images, labels
+
+    (train_x, train_y), (test_x, test_y) = split(n_train), split(n_test)
+    test_x[0], test_y[0] = seven(), 7
+    return types.SimpleNamespace(train_images=train_x, train_labels=train_y, test_images=test_x,
+                                 test_labels=test_y, class_names=tuple("0123456789"))
+
+
+class RecordingHost:
+    """Stands in for the window: remembers what the core asked of it."""
+
+    def __init__(self):
+        self.closed = False
+        self.mouse_captured = False
+
+    def set_mouse_captured(self, captured: bool) -> None:
+        self.mouse_captured = captured
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def make_core(gl_ctx, tmp_path):
+    cores = []
+
+    def make(config: TrainConfig | None = None, size=(320, 180), paused=True, samples=4, **options) -> AppCore:
+        dataset = synthetic_dataset()
+        session = TrainingSession(config or TrainConfig(), load_data=lambda progress: dataset, input_shape=(28, 28))
+        session.start_loading()
+        session.wait_for_data(10)
+        if paused:
+            session.toggle_pause()
+        core = AppCore(session, gl_ctx, window_size=size, screenshot_dir=tmp_path, samples=samples,
+                       host=RecordingHost(), **options)
+        cores.append(core)
+        return core
+
+    yield make
+    for core in cores:
+        core.release()
+
+
+def screen_point(core: AppCore, layer: int, index: int) -> tuple[float, float]:
+    """Window coordinates (y up) of a neuron's centre."""
+    width, height = core.window_size
+    point = core.layout.positions[core.layout.neuron_index(layer, index)]
+    x, y = core.rig.camera.project(point[None], width, height)[0]
+    return float(x), float(y)
+
+
+def pixel(image: np.ndarray, core: AppCore, x: float, y: float) -> np.ndarray:
+    """The colour (0-1) at window point (x, y) of an image read from the core's target."""
+    height = image.shape[0]
+    return image[int(height - y), int(x)].astype(np.float64) / 255.0

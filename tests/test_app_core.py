@@ -1,0 +1,177 @@
+"""The app's behaviour through its core, on EGL with no window: keys, clicks, pacing, what each frame shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core_fixtures import make_core, pixel, screen_point  # noqa: F401  (fixture)
+from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
+from nnviz.app import keymap
+from nnviz.app.core import AppCore
+from nnviz.engine import colormaps
+from nnviz.engine.image_io import load_png
+
+pytestmark = pytest.mark.gl
+
+
+def _light(image: np.ndarray) -> float:
+    """Total brightness above the background's."""
+    return float(np.clip(image.astype(float) - image[0, 0], 0, None).sum())
+
+
+def test_every_key_binding_needs_an_action_at_start_up(make_core, monkeypatch):
+    monkeypatch.setattr(keymap, "BINDINGS", keymap.BINDINGS + (keymap.Binding(("Z",), "fly_to_moon", "?"),))
+    with pytest.raises(RuntimeError, match="fly_to_moon"):
+        make_core()
+
+
+def test_click_selects_the_neuron_under_the_cursor_and_empty_space_clears(make_core):
+    core = make_core(size=(480, 270))
+    core.render()  # picking uses the radii the last frame drew
+    for layer, index in [(3, 7), (1, 4), (0, 28 * 14 + 14)]:
+        core.mouse_press(*screen_point(core, layer, index), "left")
+        assert core.state()["selected"] == [layer, index]
+    core.mouse_press(2, 2, "left")
+    assert core.state()["selected"] is None
+    assert core.session.current_messages()[-1] == "selection cleared"
+
+
+def test_pause_then_n_trains_exactly_one_batch(make_core):
+    core = make_core(paused=False)
+    core.tick()
+    assert core.session.trainer.batches_trained > 0
+    core.key_press("SPACE")
+    paused_at = core.session.trainer.batches_trained
+    core.tick()
+    assert core.session.trainer.batches_trained == paused_at
+    core.key_press("N")
+    assert core.session.trainer.batches_trained == paused_at + 1
+    epoch = core.session.trainer.epoch
+    core.key_press("N", shift=True)  # the rest of the epoch, over the next frames
+    while core.session.finishing_epoch:
+        core.tick()
+    assert core.session.trainer.epoch == epoch + 1 and core.session.paused
+
+
+def test_threshold_keys_hide_weak_lines_and_bring_them_back(make_core):
+    core = make_core()
+    image = (core.render(), core.target.read_rgb())[1]
+    everything, lit = core.renderer.visible_line_count, _light(image)
+    assert everything == core.layout.num_edges
+    for _ in range(8):
+        core.key_press("PERIOD")
+    core.render()
+    threshold = core.view.threshold
+    weights = core.frame.weights
+    assert core.renderer.visible_line_count == np.count_nonzero(np.abs(weights) >= threshold) < everything / 2
+    assert _light(core.target.read_rgb()) < 0.7 * lit
+    for _ in range(20):
+        core.key_press("COMMA")
+    core.render()
+    assert core.view.threshold == 0.0 and core.renderer.visible_line_count == everything
+
+
+def test_hidden_neurons_are_coloured_across_the_activations_range(make_core):
+    """tanh: -1 and +1 are the ends of the colour map, 0 its middle."""
+    core = make_core(size=(400, 400))
+    camera = core.rig.camera
+    camera.yaw, camera.pitch = 0.0, 0.0
+    camera.frame(core.layout.layer_bounds(1), 1.0)
+    core.render()
+    image = core.target.read_rgb()
+    palette = colormaps.sample(colormaps.ACTIVATION_COLORMAP, np.linspace(0, 1, 11))
+    expected = (core.frame.layer_activations(1) + 1) / 2
+    assert expected.min() < 0.3 and expected.max() > 0.7  # the test needs both signs
+    for index, position in enumerate(expected):
+        colour = pixel(image, core, *screen_point(core, 1, index))
+        nearest = np.linspace(0, 1, 11)[np.argmin(np.linalg.norm(palette - colour, axis=1))]
+        assert abs(nearest - position) <= 0.15, (index, position, nearest)
+
+
+def test_relu_key_switches_activation_and_the_colour_range_follows(make_core):
+    core = make_core()
+    core.key_press("_3")
+    assert core.session.trainer.config.activation == "relu"
+    assert core.style.hidden_range == (0.0, float("inf"))
+    core.render()
+    hidden = np.concatenate([core.frame.layer_activations(1), core.frame.layer_activations(2)])
+    assert hidden.max() > 0 and np.isfinite(core.renderer.drawn_radii).all()
+
+
+def test_escape_closes_help_then_releases_the_mouse_then_quits(make_core):
+    core = make_core()
+    core.key_press("H")
+    core.key_press("TAB")
+    assert core.view.help_visible and core.host.mouse_captured
+    core.key_press("ESCAPE")
+    assert not core.view.help_visible and core.host.mouse_captured and not core.host.closed
+    core.key_press("ESCAPE")
+    assert not core.host.mouse_captured and not core.host.closed
+    core.key_press("ESCAPE")
+    assert core.host.closed
+
+
+def test_captured_mouse_looks_around_and_free_mouse_hovers(make_core):
+    core = make_core()
+    core.render()
+    yaw = core.rig.camera.yaw
+    core.mouse_motion(*screen_point(core, 3, 2), 5, 0)
+    core.render()
+    assert core.rig.camera.yaw == yaw and core.view.hovered == core.layout.neuron_index(3, 2)
+    core.key_press("TAB")
+    core.mouse_motion(10, 10, 40, 0)
+    assert core.rig.camera.yaw != yaw
+
+
+def test_holding_w_flies_forward_and_home_returns(make_core):
+    core = make_core()
+    start, forward = np.array(core.rig.camera.position), core.rig.camera.forward
+    core.key_press("W")
+    for _ in range(3):
+        core.tick()
+    core.key_release("W")
+    moved = np.array(core.rig.camera.position) - start
+    assert np.dot(moved, forward) > 0 and np.linalg.norm(np.cross(moved, forward)) < 1e-6 * np.linalg.norm(moved)
+    core.key_press("HOME")
+    np.testing.assert_allclose(core.rig.camera.position, start)
+
+
+def test_screenshot_key_saves_the_frame_as_drawn(make_core, tmp_path):
+    core = make_core()
+    core.key_press("P")
+    core.render()
+    assert core.last_screenshot is not None
+    np.testing.assert_array_equal(load_png(core.last_screenshot), core.target.read_rgb())
+    assert core.last_screenshot.startswith(str(tmp_path))
+
+
+def test_a_minimised_window_keeps_training_and_draws_nothing(make_core):
+    core = make_core(paused=False)
+    core.resize((0, 0))
+    core.tick()
+    assert core.target is None and core.session.trainer.batches_trained > 0
+    core.resize((200, 100))
+    core.tick()
+    assert core.target.size == (200, 100)
+
+
+def test_next_digit_keys_change_the_input_on_show(make_core):
+    core = make_core()
+    core.render()
+    first = core.frame.input_image.copy()
+    core.key_press("T")
+    core.render()
+    assert core.state()["sample_index"] == 1 and not np.array_equal(core.frame.input_image, first)
+    core.key_press("T", shift=True)
+    core.render()
+    assert core.frame.predicted_class != core.frame.true_class
+
+
+def test_core_needs_no_window_toolkit():
+    import subprocess
+    import sys
+
+    code = "import sys, nnviz.app.core; sys.exit('pyglet.window' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], env={"PATH": "", "DISPLAY": ""}).returncode == 0
+    assert AppCore  # imported above without a display as well
