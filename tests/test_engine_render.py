@@ -277,3 +277,20 @@ def test_drawn_radii_match_the_spheres_on_screen_so_picking_is_exact(scene):
             origin, direction = s.camera.ray(x, y, width, height)
             assert pick_sphere(origin, direction, s.layout.positions, radii) == expected
     assert radii[s.layout.neuron_index(1, 0)] > s.layout.radii[s.layout.neuron_index(1, 0)] * 1.1
+
+
+def test_rebuild_takes_a_new_topology_and_draws_it_like_a_new_renderer(scene):
+    rng = np.random.default_rng(6)
+    grown = [5, 7, 3]
+    old = scene(sizes=[5, 2, 3], input_shape=None, width=160, height=120)
+    old.render()
+    old.layout = layout_network(grown)
+    old.renderer.rebuild(old.layout)
+    fresh = scene(sizes=grown, input_shape=None, width=160, height=120)
+    old.frame = fresh.set(weights=[rng.normal(size=(a, b)) for a, b in zip(grown[:-1], grown[1:])],
+                          activations=[rng.random(n) for n in grown])
+    for s in (old, fresh):
+        s.camera.apply_preset("front", s.layout, s.aspect)
+    image = fresh.render()
+    assert np.array_equal(old.render(), image) and image.std() > 5
+    assert old.renderer.drawn_radii.shape == (15,)

@@ -1,7 +1,6 @@
 """The window's model, without a window: background loading, pacing, keys' effects."""
 
 import time
-import types
 
 import numpy as np
 import pytest
@@ -10,21 +9,11 @@ from nnviz.app.frame_budget import MAX_SPEED_BUDGET, FrameBudget
 from nnviz.app.session import TrainingSession
 from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
+from synthetic_data import synthetic_dataset
 
 
 def _dataset(progress=None, n_train=640, n_test=200, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
-        for c in range(10):
-            images[labels == c, 2 * c + 3: 2 * c + 6, :] = 255
-        return images, labels
-
-    (train_x, train_y), (test_x, test_y) = split(n_train), split(n_test)
-    return types.SimpleNamespace(train_images=train_x, train_labels=train_y, test_images=test_x,
-                                 test_labels=test_y, class_names=tuple("0123456789"))
+    return synthetic_dataset(n_train, n_test, seed)
 
 
 @pytest.fixture

@@ -104,6 +104,10 @@ class AppCore:
                  host: Host | None = None, overlay: Overlay | None = None, samples: int = 4,
                  clock: Callable[[], float] = time.perf_counter):
         self.session = session
+        self._actions = self._action_table()
+        missing = sorted({b.action for b in keymap.BINDINGS} - set(self._actions))
+        if missing:  # before any GL object exists: a broken key table must not leak them
+            raise RuntimeError(f"key bindings without an action: {', '.join(missing)}")
         session.max_speed = max_speed
         self.ctx = ctx
         self.host = host
@@ -130,10 +134,6 @@ class AppCore:
         self._screenshot_requested = False
         self._clock = clock
         self._last_tick = clock()
-        self._actions = self._action_table()
-        missing = sorted({b.action for b in keymap.BINDINGS} - set(self._actions))
-        if missing:
-            raise RuntimeError(f"key bindings without an action: {', '.join(missing)}")
         if overlay is not None:
             overlay.resize(*self.window_size)
 
