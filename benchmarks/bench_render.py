@@ -88,7 +88,7 @@ def measure(ctx, sizes, frames, seconds, full_frames, width, height):
 
     def frame(i):
         renderer.prepare(snapshots[i % 2], style)
-        renderer.draw(style, view, projection)
+        renderer.draw(view, projection)
 
     target.use()
     target.clear(style.background)

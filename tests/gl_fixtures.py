@@ -163,7 +163,7 @@ class Scene:
         self.renderer.prepare(self.frame, self.style)
         self.target.use()
         self.target.clear(self.style.background)
-        self.renderer.draw(self.style, self.camera.view_matrix(), self.camera.projection_matrix(self.aspect))
+        self.renderer.draw(self.camera.view_matrix(), self.camera.projection_matrix(self.aspect))
         return self.target.read_rgb()
 
     def pixel_of(self, points) -> tuple[np.ndarray, np.ndarray]:

@@ -175,3 +175,26 @@ def test_core_needs_no_window_toolkit():
     code = "import sys, nnviz.app.core; sys.exit('pyglet.window' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], env={"PATH": "", "DISPLAY": ""}).returncode == 0
     assert AppCore  # imported above without a display as well
+
+
+def test_a_click_on_the_rim_of_a_swollen_neuron_selects_it(make_core):
+    """Picking uses the drawn radii: a point the sphere covers only because it swelled still selects it."""
+    core = make_core(size=(400, 400))
+    camera = core.rig.camera
+    camera.yaw, camera.pitch = 0.0, 0.0
+    camera.frame(core.layout.layer_bounds(1), 1.0)
+    core.view.threshold = 1e9  # no lines in front of the spheres
+    core.render()
+    image = core.target.read_rgb()
+    first, end = core.layout.layer_offsets[1], core.layout.layer_offsets[2]
+    ratio = core.renderer.drawn_radii[first:end] / core.layout.radii[first:end]
+    neuron = int(first + np.argmax(ratio))
+    assert ratio.max() > 1.08
+    between = (core.renderer.drawn_radii[neuron] + core.layout.radii[neuron]) / 2
+    x, y = camera.project((core.layout.positions[neuron] + camera.right * between)[None], 400, 400)[0]
+    assert np.abs(pixel(image, core, x, y) - np.array(core.style.background)).max() > 0.1  # the sphere shows here
+    core.mouse_press(x, y, "left")
+    assert core.view.selected == neuron
+    core.mouse_motion(x, y, 0, 0)
+    core.render()
+    assert core.view.hovered == neuron

@@ -141,21 +141,13 @@ def test_u_hides_the_hud_for_a_clean_screenshot(app):
     app.wait_for(lambda s: s["hud_visible"], what="HUD back")
 
 
-def _screenshot(app, previous=None):
-    from nnviz.engine.image_io import load_png
-
-    app.key("p")
-    state = app.wait_for(lambda s: s["last_screenshot"] and s["last_screenshot"] != previous, what="a screenshot")
-    return state["last_screenshot"], load_png(state["last_screenshot"]).astype(int)
-
-
 def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
     app.key("space")
     app.wait_for(lambda s: s["paused"], what="paused")  # the scene holds still between the two pictures
-    name, without = _screenshot(app)
+    name, without = app.screenshot()
     app.key("h")
     app.wait_for(lambda s: s["help_visible"], what="help shown")
-    _, with_help = _screenshot(app, name)
+    _, with_help = app.screenshot(name)
     height, width, _ = without.shape
     changed = np.abs(with_help - without).max(axis=2) > 40
     centre = changed[height // 3: 2 * height // 3, width // 4: 3 * width // 4]
@@ -165,34 +157,3 @@ def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
     app.check_alive()
     app.key("space")
     app.wait_for(lambda s: not s["paused"], what="resumed")
-
-
-def test_missing_data_still_opens_and_explains(tmp_path):
-    missing = tmp_path / "no-such-dir"
-    application = App(tmp_path, "--data", str(missing), "--no-download", "--size", "400x300")
-    try:
-        state = application.wait_for(lambda s: "training unavailable" in s["status"], what="the data error")
-        assert str(missing) in state["status"]
-        frames = state["frames"]
-        application.wait_for(lambda s: s["frames"] > frames + 2, what="frames after the error")
-        application.check_alive()
-        assert "Traceback" not in application.log()
-    finally:
-        application.close()
-
-
-def test_first_start_downloads_while_the_window_is_up(tmp_path, mnist_dir, monkeypatch):
-    from helpers_http import MirrorServer
-
-    with MirrorServer(mnist_dir) as server:
-        # A dead mirror first, as a user may meet one; the cache (XDG_CACHE_HOME, per test) starts empty.
-        monkeypatch.setenv("NNVIZ_MIRRORS", f"{server.down_url},{server.url('good')}")
-        application = App(tmp_path, "--size", "400x300")
-        try:
-            state = application.wait_for(lambda s: s["data_loaded"], what="the download")
-            assert state["status"] == "ready"
-            assert len(server.requests) == 4
-            application.wait_for(lambda s: s["batches_trained"] > 0, what="training after the download")
-            assert "Traceback" not in application.log()
-        finally:
-            application.close()

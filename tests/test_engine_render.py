@@ -8,6 +8,7 @@ import pytest
 
 from gl_fixtures import Scene, gl_ctx, gl_draw_calls, gl_loader, gl_session_ctx, gl_shaders  # noqa: F401  (fixtures)
 from nnviz.engine import colormaps
+from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.layout import layout_network
 
 pytestmark = pytest.mark.gl
@@ -294,3 +295,18 @@ def test_rebuild_takes_a_new_topology_and_draws_it_like_a_new_renderer(scene):
     image = fresh.render()
     assert np.array_equal(old.render(), image) and image.std() > 5
     assert old.renderer.drawn_radii.shape == (15,)
+
+
+def test_lines_can_be_coloured_by_another_channel_of_the_frame(scene):
+    """A per-line channel (e.g. weight changes) colours the lines; the weights still decide which are drawn."""
+    s, midpoint = _line_scene(scene, +0.9)
+    weights = [s.frame.weight_matrix(0)]
+    change = np.zeros(9, np.float32)
+    change[2] = -0.9  # the drawn line W[0, 2] moved towards negative
+    s.frame = FrameSnapshot.from_layers(weights, [np.zeros(3)], [np.zeros(3), np.zeros(3)],
+                                        edge_channels={"change": change})
+    by_weight = s.colors_at(s.render(), midpoint)[0]
+    s.style.line_channel = "change"
+    by_change = s.colors_at(s.render(), midpoint)[0]
+    assert by_weight[0] > by_weight[2] + 0.2 and by_change[2] > by_change[0] + 0.2  # red, then blue
+    assert s.renderer.visible_line_count == 1

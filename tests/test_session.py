@@ -28,7 +28,8 @@ def test_untrained_network_is_shown_before_data_arrives():
     s = TrainingSession(TrainConfig(), load_data=_dataset)
     assert s.status.startswith("loading") and not s.can_train
     assert s.train_frame(0.01) == 0
-    assert [a.shape for a in s.activations()] == [(784,), (16,), (16,), (10,)]
+    frame = s.frame()
+    assert frame.layer_sizes == (784, 16, 16, 10) and frame.predicted_class is None
     assert s.sample()[1] is None
 
 
@@ -137,7 +138,6 @@ def test_frame_budget_keeps_the_frame_rate():
 
 def test_selection_text_counts_the_lines_the_renderer_draws():
     from nnviz.app.hud_text import selection_lines, weights_shown
-    from nnviz.engine.connectivity import DenseConnectivity
     from nnviz.engine.frame import FrameSnapshot
     from nnviz.model.network import Network
 
@@ -149,14 +149,13 @@ def test_selection_text_counts_the_lines_the_renderer_draws():
     network.weights[2][:] = 0.1
     activations = network.forward(np.zeros(784))
     frame = FrameSnapshot.from_layers(network.weights, network.biases, activations)
-    connectivity = DenseConnectivity((784, 16, 16, 10))
     neuron = 784 + 3
     incoming = np.linspace(-1, 1, 784).astype(np.float32)
-    assert weights_shown(frame, connectivity, neuron, 0.0) == np.count_nonzero(incoming) + 15
+    assert weights_shown(frame, neuron, 0.0) == np.count_nonzero(incoming) + 15
     expected_in = int(np.count_nonzero(np.abs(incoming) >= 0.25))
-    assert weights_shown(frame, connectivity, neuron, 0.25) == expected_in + 4
-    assert weights_shown(frame, connectivity, 784 + 32, 0.0) == 16  # output neurons: incoming only
-    lines = selection_lines(frame, connectivity, 1, 3, 0.25)
+    assert weights_shown(frame, neuron, 0.25) == expected_in + 4
+    assert weights_shown(frame, 784 + 32, 0.0) == 16  # output neurons: incoming only
+    lines = selection_lines(frame, neuron, 0.25)
     assert lines[0] == "selected   hidden 1 · neuron 3"
     assert f"weights shown {expected_in + 4}" in lines
 

@@ -7,7 +7,7 @@ pyglet window (nnviz/app/window.py) turns its events into calls here and
 shows the target; tests drive it on a standalone EGL context.
 
 Each frame: session -> FrameSnapshot -> renderer.prepare(frame, style) ->
-pick the hovered sphere -> renderer.draw(style, camera) -> overlay (HUD).
+pick the hovered sphere -> renderer.draw(camera) -> overlay (HUD).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class AppCore:
         target.use()
         target.clear(self.style.background)
         camera = self.rig.camera
-        self.renderer.draw(self.style, camera.view_matrix(), camera.projection_matrix(width / height))
+        self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
         if self.overlay is not None:
             # The overlay draws with its own shaders and blending, without depth.
             self.ctx.enable_only(moderngl.BLEND)
@@ -211,10 +211,7 @@ class AppCore:
     def hud_state(self) -> HudState:
         session, frame, view = self.session, self.frame, self.view
         label, predicted = frame.true_class, frame.predicted_class
-        selection = []
-        if view.selected is not None:
-            layer, index = self.layout.layer_of_neuron(view.selected)
-            selection = hud_text.selection_lines(frame, self.layout.connectivity, layer, index, view.threshold)
+        selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
         history = session.trainer.history
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,

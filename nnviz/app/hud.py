@@ -35,7 +35,7 @@ HELP_GAP = 40
 
 
 class Hud:
-    def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]]):
+    def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]], image_shape: tuple[int, int]):
         self.batch = pyglet.graphics.Batch()  # everything U hides
         self.help_batch = pyglet.graphics.Batch()
         background = pyglet.graphics.Group(order=0)
@@ -56,7 +56,8 @@ class Hud:
                                                    group=background)
         self.digit_sprite: pyglet.sprite.Sprite | None = None
         self._digit_bytes: bytes | None = None
-        self._digit_size = (0, 0)  # pixels on screen: the input image's size times DIGIT_SCALE
+        # Pixels on screen, sized for the input from the start: the panel keeps its place before any image.
+        self._digit_size = (image_shape[1] * DIGIT_SCALE, image_shape[0] * DIGIT_SCALE)
         self.digit_caption = pyglet.text.Label("", multiline=True, width=170, anchor_y="top", **label)
         self.selection = pyglet.text.Label("", multiline=True, width=300, anchor_y="top", **label)
         self.selection_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from nnviz.app.session import TrainingSession
-from nnviz.engine.connectivity import DenseConnectivity
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.rules import visible_lines
 
@@ -37,22 +36,24 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     return lines
 
 
-def weights_shown(frame: FrameSnapshot, connectivity: DenseConnectivity, neuron: int, threshold: float) -> int:
+def weights_shown(frame: FrameSnapshot, neuron: int, threshold: float) -> int:
     """Lines into and out of a neuron that the renderer draws at this threshold (the renderer's own rule)."""
+    connectivity = frame.connectivity
     lines = np.concatenate([connectivity.incoming(neuron), connectivity.outgoing(neuron)])
     return len(visible_lines(frame.weights[lines], threshold))
 
 
-def selection_lines(frame: FrameSnapshot, connectivity: DenseConnectivity, layer: int, index: int,
-                    threshold: float) -> list[str]:
+def selection_lines(frame: FrameSnapshot, neuron: int, threshold: float) -> list[str]:
+    connectivity = frame.connectivity
+    layer = connectivity.layer_of(neuron)
+    index = neuron - int(connectivity.layer_offsets[layer])
     last = len(frame.layer_sizes) - 1
     name = "input" if layer == 0 else ("output" if layer == last else f"hidden {layer}")
     lines = [f"selected   {name} · neuron {index}"]
     if layer > 0:
         lines.append(f"bias       {float(frame.layer_biases(layer)[index]):+.4f}")
     lines.append(f"activation {float(frame.layer_activations(layer)[index]):+.4f}")
-    neuron = int(connectivity.layer_offsets[layer]) + index
-    lines.append(f"weights shown {weights_shown(frame, connectivity, neuron, threshold)}")
+    lines.append(f"weights shown {weights_shown(frame, neuron, threshold)}")
     if layer == 1:
         lines.append(f"input grid shows its {frame.layer_sizes[0]} weights")
     return lines

@@ -239,9 +239,6 @@ class TrainingSession:
         if isinstance(self.input, TestSetInput) and not self.input.next_wrong(self.trainer.network.predict):
             self.say("the network gets every test image right")
 
-    def activations(self) -> list[np.ndarray]:
-        return self.trainer.activations_for(self.sample()[0])
-
     def frame(self) -> FrameSnapshot:
         """What to draw now: the live network's parameters and its answer for the input on show (copies)."""
         image, label = self.sample()

@@ -41,7 +41,7 @@ class NnvizWindow(pyglet.window.Window):
         self.core = AppCore(
             session, self.ctx, window_size=(self.width, self.height), framebuffer_size=self.get_framebuffer_size(),
             screenshot_dir=screenshot_dir, load_path=load_path, target_fps=target_fps, max_speed=max_speed,
-            host=self, overlay=Hud(self.width, self.height, keymap.help_lines()),
+            host=self, overlay=Hud(self.width, self.height, keymap.help_lines(), session.input_shape),
         )
         self._debug_path = os.environ.get(DEBUG_STATE_ENV)
         self._shown_seconds = 0.0

@@ -11,7 +11,6 @@ import argparse
 from nnviz.commands.options import parse_layers
 from nnviz.data import load_dataset
 from nnviz.data.loader import dataset_spec
-from nnviz.data.sources import IMAGE_SIZE
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model.config import PRESETS, TrainConfig, check_data_shape, format_layers, validate
 from nnviz.model.trainer import Trainer
@@ -48,7 +47,8 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
 def _check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None) -> None:
     spec = dataset_spec(dataset)
     try:
-        check_data_shape(config, IMAGE_SIZE * IMAGE_SIZE, len(spec.class_names), f"{IMAGE_SIZE}x{IMAGE_SIZE} pixels")
+        rows, columns = spec.image_shape
+        check_data_shape(config, rows * columns, len(spec.class_names), f"{rows}x{columns} pixels")
     except ConfigError as error:
         if weights_file is None:
             raise

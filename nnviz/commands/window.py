@@ -43,14 +43,14 @@ def run_app(args: argparse.Namespace) -> int:
         ) from None
     from nnviz.app.session import TrainingSession
 
-    title = DATASETS[args.dataset].title if args.dataset in DATASETS else args.dataset
+    spec = DATASETS[args.dataset]  # argparse allowed only known names
     session = TrainingSession(
         config,
         load_data=lambda progress: load_dataset(args.dataset, args.data, download=not args.no_download,
                                                 progress=progress),
         loaded=loaded,
-        dataset_title=title,
-        input_shape=DATASETS[args.dataset].image_shape,
+        dataset_title=spec.title,
+        input_shape=spec.image_shape,
     )
     window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps,
                               screenshot_dir=screenshot_dir, load_path=Path(args.load) if args.load else None,

@@ -56,19 +56,26 @@ class DenseConnectivity:
             return empty, empty, empty
         return np.concatenate(sources), np.concatenate(targets), np.concatenate(matrices)
 
+    def layer_of(self, neuron: int) -> int:
+        """The layer a global neuron index belongs to."""
+        neuron = int(neuron)
+        if not 0 <= neuron < int(self.layer_offsets[-1]):
+            raise IndexError(f"neuron {neuron} out of range 0..{int(self.layer_offsets[-1]) - 1}")
+        return int(np.searchsorted(self.layer_offsets, neuron, side="right")) - 1
+
     def fan_in(self, neuron: int) -> int:
         """Lines ending at a neuron."""
-        layer = self._layer(neuron)
+        layer = self.layer_of(neuron)
         return self.layer_sizes[layer - 1] if layer > 0 else 0
 
     def fan_out(self, neuron: int) -> int:
         """Lines starting at a neuron."""
-        layer = self._layer(neuron)
+        layer = self.layer_of(neuron)
         return self.layer_sizes[layer + 1] if layer + 1 < len(self.layer_sizes) else 0
 
     def incoming(self, neuron: int) -> np.ndarray:
         """Line indices ending at a neuron, ordered by source."""
-        layer = self._layer(neuron)
+        layer = self.layer_of(neuron)
         if layer == 0:
             return np.zeros(0, np.int64)
         index = neuron - int(self.layer_offsets[layer])
@@ -77,15 +84,13 @@ class DenseConnectivity:
 
     def outgoing(self, neuron: int) -> np.ndarray:
         """Line indices starting at a neuron, ordered by target."""
-        layer = self._layer(neuron)
+        layer = self.layer_of(neuron)
         if layer + 1 >= len(self.layer_sizes):
             return np.zeros(0, np.int64)
         index = neuron - int(self.layer_offsets[layer])
         fan_out = self.layer_sizes[layer + 1]
         return int(self.edge_offsets[layer]) + index * fan_out + np.arange(fan_out)
 
-    def _layer(self, neuron: int) -> int:
-        neuron = int(neuron)
-        if not 0 <= neuron < int(self.layer_offsets[-1]):
-            raise IndexError(f"neuron {neuron} out of range 0..{int(self.layer_offsets[-1]) - 1}")
-        return int(np.searchsorted(self.layer_offsets, neuron, side="right")) - 1
+    def edge_index(self, layer: int, source: int, target: int) -> int:
+        """Line index of W_layer[source, target] (indices within their layers)."""
+        return int(self.edge_offsets[layer]) + source * self.layer_sizes[layer + 1] + target

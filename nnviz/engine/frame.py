@@ -8,6 +8,7 @@ replay) draws exactly like a live one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -32,7 +33,7 @@ class FrameSnapshot:
     neuron_channels: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
-        connectivity = DenseConnectivity(tuple(self.layer_sizes))
+        connectivity = self.connectivity
         neurons = int(connectivity.layer_offsets[-1])
         _check_length("weights", self.weights, connectivity.num_edges)
         _check_length("biases", self.biases, neurons - self.layer_sizes[0])
@@ -64,7 +65,7 @@ class FrameSnapshot:
             **details,
         )
 
-    @property
+    @cached_property
     def connectivity(self) -> DenseConnectivity:
         return DenseConnectivity(tuple(self.layer_sizes))
 

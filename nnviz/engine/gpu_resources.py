@@ -51,7 +51,7 @@ def _write(uniform, value) -> None:
     elif value.ndim == 1:
         # Drivers shorten uniform arrays to the last element a shader reads:
         # write exactly as many elements as the linked program kept.
-        data = np.zeros(uniform.array_length, dtype=value.dtype)
+        data = np.zeros(uniform.array_length, dtype=np.int32 if uniform.fmt.endswith("i") else np.float32)
         count = min(value.size, uniform.array_length)
         data[:count] = value[:count]
         uniform.write(data.tobytes())

@@ -65,15 +65,12 @@ class NetworkLayout:
 
     @property
     def num_edges(self) -> int:
-        return int(self.edge_offsets[-1])
+        return self.connectivity.num_edges
 
     def layer_of_neuron(self, neuron: int) -> tuple[int, int]:
         """(layer, index within layer) of a global neuron index."""
-        neuron = int(neuron)
-        if not 0 <= neuron < self.num_neurons:
-            raise IndexError(f"neuron {neuron} out of range 0..{self.num_neurons - 1}")
-        layer = int(np.searchsorted(self.layer_offsets, neuron, side="right")) - 1
-        return layer, neuron - int(self.layer_offsets[layer])
+        layer = self.connectivity.layer_of(neuron)
+        return layer, int(neuron) - int(self.layer_offsets[layer])
 
     def neuron_index(self, layer: int, index: int) -> int:
         if not 0 <= layer < self.num_layers:
@@ -86,7 +83,7 @@ class NetworkLayout:
         """Line index of weight W_layer[source, target] (row-major W.ravel() order)."""
         self.neuron_index(layer, source)
         self.neuron_index(layer + 1, target)
-        return int(self.edge_offsets[layer]) + source * self.layer_sizes[layer + 1] + target
+        return self.connectivity.edge_index(layer, source, target)
 
     def layer_positions(self, layer: int) -> np.ndarray:
         return self.positions[self.layer_offsets[layer]:self.layer_offsets[layer + 1]]

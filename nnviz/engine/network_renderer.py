@@ -3,8 +3,9 @@
 Per frame: `prepare(frame, style)` runs the CPU-side rules (which lines are
 visible, each sphere's size and colour position, per-matrix scales) and
 uploads one texture each for line values, visible lines and neuron state;
-`draw(style, view, projection)` writes the uniforms from the style and issues
-two draw calls whatever the layer sizes:
+`draw(view, projection)` writes the uniforms from that same style object (so
+selection and hover changed after prepare, without new data, still show) and
+issues two draw calls whatever the layer sizes:
   1. spheres: one ray-cast impostor quad per neuron, opaque, depth written;
      rings around them show biases, the predicted/true class and selection;
   2. lines: one screen-space quad per visible line, additive premultiplied
@@ -102,6 +103,7 @@ class NetworkRenderer:
             "u_bias_scale": 1.0,
         })
         self._drawn_radii = layout.radii.copy()
+        self._style = RenderStyle()
         self._visible_count = 0
         self._uploaded_bytes = 0
 
@@ -110,6 +112,7 @@ class NetworkRenderer:
     def prepare(self, frame: FrameSnapshot, style: RenderStyle) -> None:
         """Run the CPU-side rules for this frame and style and upload the results (three texture writes)."""
         layout, uniforms, textures = self.layout, self.resources.uniforms, self.resources.textures
+        self._style = style
         if tuple(frame.layer_sizes) != tuple(layout.layer_sizes):
             raise ValueError(f"frame of layers {list(frame.layer_sizes)} does not fit the layout "
                              f"{list(layout.layer_sizes)}: rebuild the renderer first")
@@ -133,13 +136,13 @@ class NetworkRenderer:
         self._uploaded_bytes = (line_values.upload() + textures["u_visible_lines"].upload(len(visible))
                                 + state.upload())
 
-    def draw(self, style: RenderStyle, view: np.ndarray, projection: np.ndarray) -> None:
-        """Draw the prepared frame into ctx.fbo (the framebuffer last bound with .use()).
+    def draw(self, view: np.ndarray, projection: np.ndarray) -> None:
+        """Draw the prepared frame, in the style it was prepared with, into ctx.fbo (bound last with .use()).
 
         Matrices use pyrr's layout (row vectors: clip = p @ view @ projection),
         whose bytes are what a GLSL mat4 expects. All GL state used is set here.
         """
-        ctx, uniforms = self.ctx, self.resources.uniforms
+        ctx, uniforms, style = self.ctx, self.resources.uniforms, self._style
         view = np.ascontiguousarray(view, dtype=np.float32)
         projection = np.ascontiguousarray(projection, dtype=np.float32)
         selected = self._neuron_or_none(style.selected)

@@ -113,7 +113,7 @@ def render_network_image(
         view_camera = Camera.preset(camera, layout, target.aspect)
         target.use()
         target.clear(style.background)
-        renderer.draw(style, view_camera.view_matrix(), view_camera.projection_matrix(target.aspect))
+        renderer.draw(view_camera.view_matrix(), view_camera.projection_matrix(target.aspect))
         return target.read_rgb()
     finally:
         target.release()

@@ -1,13 +1,15 @@
 """RenderStyle: how a frame is drawn, as plain CPU-side values the app changes between frames.
 
-Nothing here touches OpenGL: the renderer reads a style at draw time and
-turns it into uniforms, so a style can be built, copied and compared in
-tests, and one style can draw any frame.
+Nothing here touches OpenGL: NetworkRenderer.prepare(frame, style) applies
+the fields that decide data (threshold, scale, line channel, ranges, heatmap,
+labels) and keeps the style; draw() reads the rest (selection, hover, line
+width, biases, background) from the same object, so a selection or hover set
+after prepare still shows. One style can draw any frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,6 +39,3 @@ class RenderStyle:
 
     def __post_init__(self):
         colormaps.colormap_table(self.colormap)  # a bad name fails here, not at draw time
-
-    def replace(self, **changes) -> "RenderStyle":
-        return replace(self, **changes)

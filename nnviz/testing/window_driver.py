@@ -96,6 +96,14 @@ class App:
     def key(self, *names: str) -> None:
         self.xdotool("key", "--window", self.window, *names)
 
+    def screenshot(self, previous: str | None = None) -> tuple[str, np.ndarray]:
+        """Press P and wait for a screenshot other than `previous`: (its path, its pixels as int)."""
+        from nnviz.engine.image_io import load_png
+
+        self.key("p")
+        state = self.wait_for(lambda s: s["last_screenshot"] and s["last_screenshot"] != previous, what="a screenshot")
+        return state["last_screenshot"], load_png(state["last_screenshot"]).astype(int)
+
     def hold(self, name: str, seconds: float) -> None:
         self.xdotool("keydown", "--window", self.window, name)
         time.sleep(seconds)

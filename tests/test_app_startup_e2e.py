@@ -1,0 +1,47 @@
+"""Starting the real window when the data is missing or must be downloaded (Xvfb, xdotool).
+
+Apart from tests/test_app_e2e.py: its long-lived window would hold the
+keyboard focus, and X has no window manager here to hand it over.
+"""
+
+import pytest
+
+from nnviz.testing.window_driver import App
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_missing_data_still_opens_and_explains(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    application = App(tmp_path, "--data", str(missing), "--no-download", "--size", "400x300")
+    try:
+        state = application.wait_for(lambda s: "training unavailable" in s["status"], what="the data error")
+        assert str(missing) in state["status"]
+        frames = state["frames"]
+        application.wait_for(lambda s: s["frames"] > frames + 2, what="frames after the error")
+        application.check_alive()
+        # With no digit to show, the digit panel still holds its place: its caption reads inside the window.
+        _, shot = application.screenshot()
+        width = shot.shape[1]
+        caption = shot[150:190, width - 140: width - 20].max(axis=2) > 150
+        assert caption.any(axis=0).sum() > 30  # "label -" / "predicted -" span dozens of columns
+        assert "Traceback" not in application.log()
+    finally:
+        application.close()
+
+
+def test_first_start_downloads_while_the_window_is_up(tmp_path, mnist_dir, monkeypatch):
+    from helpers_http import MirrorServer
+
+    with MirrorServer(mnist_dir) as server:
+        # A dead mirror first, as a user may meet one; the cache (XDG_CACHE_HOME, per test) starts empty.
+        monkeypatch.setenv("NNVIZ_MIRRORS", f"{server.down_url},{server.url('good')}")
+        application = App(tmp_path, "--size", "400x300")
+        try:
+            state = application.wait_for(lambda s: s["data_loaded"], what="the download")
+            assert state["status"] == "ready"
+            assert len(server.requests) == 4
+            application.wait_for(lambda s: s["batches_trained"] > 0, what="training after the download")
+            assert "Traceback" not in application.log()
+        finally:
+            application.close()
