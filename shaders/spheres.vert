@@ -10,6 +10,7 @@ uniform sampler2D u_neuron_state;     // RGBA32F per neuron: colour position, si
 uniform sampler2D u_weight_cmap;
 uniform sampler2D u_activation_cmap;
 uniform int u_input_count;            // neurons [0, u_input_count) form the input layer
+uniform int u_neuron_diverging;       // 1: colour positions are signed values on the weight map (error signals)
 uniform int u_use_heatmap;
 uniform float u_heatmap_scale;
 uniform int u_show_biases;
@@ -56,6 +57,8 @@ void main() {
         v_color = mix(INPUT_DARK, colormap(u_weight_cmap, diverging_position(weight, u_heatmap_scale)), strength);
     } else if (is_input) {
         v_color = mix(INPUT_DARK, INPUT_BRIGHT, position);
+    } else if (u_neuron_diverging != 0) {
+        v_color = colormap(u_weight_cmap, position);
     } else {
         v_color = colormap(u_activation_cmap, position);
     }

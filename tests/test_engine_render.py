@@ -310,3 +310,36 @@ def test_lines_can_be_coloured_by_another_channel_of_the_frame(scene):
     by_change = s.colors_at(s.render(), midpoint)[0]
     assert by_weight[0] > by_weight[2] + 0.2 and by_change[2] > by_change[0] + 0.2  # red, then blue
     assert s.renderer.visible_line_count == 1
+
+
+def test_a_neuron_channel_colours_spheres_on_the_diverging_map(scene):
+    """Error signals: negative blue, positive red (coolwarm), silent grey; the activation map is not used."""
+    s = scene(sizes=[3, 3, 2], input_shape=None)
+    delta = np.zeros(8, np.float32)
+    delta[3], delta[4], delta[5] = -1.0, 1.0, 0.0
+    s.frame = FrameSnapshot.from_layers([np.zeros((3, 3)), np.zeros((3, 2))], [np.zeros(3), np.zeros(2)],
+                                        [np.zeros(3), np.ones(3), np.zeros(2)], neuron_channels={"delta": delta})
+    s.camera.yaw, s.camera.pitch = 0.0, 0.0
+    s.camera.frame(s.layout.layer_bounds(1), s.aspect)
+    as_activation = s.colors_at(s.render(), s.layout.layer_positions(1))
+    s.style.neuron_channel = "delta"
+    negative, positive, silent = s.colors_at(s.render(), s.layout.layer_positions(1))
+    assert negative[2] > negative[0] + 0.2 and positive[0] > positive[2] + 0.2
+    assert abs(silent[0] - silent[2]) < 0.15  # the map's neutral middle
+    assert (as_activation[:, 0] > as_activation[:, 2] + 0.2).all()  # before: all pale yellow, fully active
+
+
+def test_the_inner_ring_can_show_a_neuron_channel_instead_of_the_biases(scene):
+    s = scene(sizes=[4, 10], input_shape=None, samples=4)
+    change = np.zeros(14, np.float32)
+    change[4 + 3] = -0.5  # output neuron 3's bias moved down
+    s.frame = FrameSnapshot.from_layers([np.zeros((4, 10))], [np.full(10, 0.5)], [np.zeros(4), np.zeros(10)],
+                                        neuron_channels={"bias_change": change})
+    s.camera.yaw, s.camera.pitch = 0.0, 0.0
+    s.camera.frame(s.layout.layer_bounds(1), s.aspect)
+    neuron = s.layout.neuron_index(1, 3)
+    ring = s.layout.positions[neuron] + s.camera.right * s.layout.radii[neuron] * 1.26
+    by_bias = s.colors_at(s.render(), ring)[0]
+    s.style.ring_channel = "bias_change"
+    by_change = s.colors_at(s.render(), ring)[0]
+    assert by_bias[0] > by_bias[2] + 0.1 and by_change[2] > by_change[0] + 0.1  # red (+0.5), then blue (-0.5)

@@ -78,6 +78,15 @@ class FrameSnapshot:
         except KeyError:
             raise KeyError(f"this frame has no line channel {channel!r}") from None
 
+    def neuron_values(self, channel: str) -> np.ndarray:
+        """Per-neuron values of a channel; "activations" is always there."""
+        if channel == "activations":
+            return self.activations
+        try:
+            return self.neuron_channels[channel]
+        except KeyError:
+            raise KeyError(f"this frame has no neuron channel {channel!r}") from None
+
     def weight_matrix(self, k: int) -> np.ndarray:
         """W_k as a (fan_in, fan_out) view."""
         offsets = self.connectivity.edge_offsets

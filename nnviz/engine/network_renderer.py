@@ -101,6 +101,7 @@ class NetworkRenderer:
             "u_use_heatmap": 0,
             "u_heatmap_scale": 1.0,
             "u_bias_scale": 1.0,
+            "u_neuron_diverging": 0,
         })
         self._drawn_radii = layout.radii.copy()
         self._style = RenderStyle()
@@ -223,10 +224,18 @@ class NetworkRenderer:
         activations = frame.activations
         position, size = state[:, 0], state[:, 1]
         np.clip(activations[:first], 0.0, 1.0, out=position[:first])
-        hidden = activations[first:output]
-        rules.colour_positions(hidden, _resolve_range(style.hidden_range, hidden), out=position[first:output])
-        rules.colour_positions(activations[output:], style.output_range, out=position[output:])
-        size[first:] = rules.size_factors(position[first:], rules.ACTIVATION_SIZE)
+        if style.neuron_channel is None:
+            hidden = activations[first:output]
+            rules.colour_positions(hidden, _resolve_range(style.hidden_range, hidden), out=position[first:output])
+            rules.colour_positions(activations[output:], style.output_range, out=position[output:])
+            size[first:] = rules.size_factors(position[first:], rules.ACTIVATION_SIZE)
+            uniforms["u_neuron_diverging"] = 0
+        else:
+            # Signed values (error signals): the diverging map, strong ones bigger.
+            values = frame.neuron_values(style.neuron_channel)[first:]
+            position[first:] = rules.diverging_positions(values, _robust_scale(values))
+            size[first:] = rules.size_factors(np.abs(2.0 * position[first:] - 1.0), rules.ACTIVATION_SIZE)
+            uniforms["u_neuron_diverging"] = 1
 
         if style.input_heatmap is not None:
             heatmap = np.asarray(style.input_heatmap, dtype=np.float32).reshape(-1)
@@ -240,8 +249,9 @@ class NetworkRenderer:
             uniforms["u_use_heatmap"] = 0
             size[:first] = rules.size_factors(position[:first], rules.PIXEL_SIZE)
 
-        state[first:, 2] = frame.biases
-        uniforms["u_bias_scale"] = _max_abs(frame.biases) if frame.biases.size else 1.0
+        rings = frame.biases if style.ring_channel == "biases" else frame.neuron_values(style.ring_channel)[first:]
+        state[first:, 2] = rings
+        uniforms["u_bias_scale"] = _max_abs(rings) if rings.size else 1.0
 
     def _output_neuron(self, label: int | None) -> int:
         if label is None:

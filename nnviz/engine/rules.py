@@ -47,6 +47,11 @@ def colour_positions(values: np.ndarray, value_range: tuple[float, float], out: 
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def diverging_positions(values: np.ndarray, scale: float) -> np.ndarray:
+    """Signed values on a diverging colour map: -scale, 0 and +scale at 0, 0.5 and 1."""
+    return 0.5 + 0.5 * np.clip(np.asarray(values, dtype=np.float32) / np.float32(max(scale, 1e-12)), -1.0, 1.0)
+
+
 def size_factors(positions: np.ndarray, size_range: tuple[float, float]) -> np.ndarray:
     """Drawn radius / layout radius for colour positions in [0, 1]."""
     lo, hi = size_range

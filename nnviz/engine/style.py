@@ -26,6 +26,10 @@ class RenderStyle:
     weight_scale: float | None = None  # |value| drawn at full colour; None: robust per-matrix scale each frame
     line_width: float = DEFAULT_LINE_WIDTH  # pixels, for a full-scale line
     line_channel: str = "weights"  # which per-line values colour the lines
+    # A per-neuron channel (e.g. error signals) that colours hidden and output
+    # spheres on the diverging map instead of their activations; None: activations.
+    neuron_channel: str | None = None
+    ring_channel: str = "biases"  # what the inner ring shows: biases, or a per-neuron channel (e.g. their change)
     selected: int | None = None  # neuron index
     hovered: int | None = None
     # Values mapped to the ends of the activation colour map. An infinite end
