@@ -51,6 +51,14 @@ def assert_one_line_error(capsys, args, *fragments):
         (["--load", "/nonexistent.npz"], ["/nonexistent.npz: no such file"]),
         (["--seed", "-1"], ["--seed -1: must be an integer from 0"]),
         (["--data", "/nonexistent-data", "--no-download"], ["/nonexistent-data"]),
+        (["--history-mb", "0"], ["--history-mb: '0' must be a number above 0"]),
+        (["--history-mb", "-5"], ["--history-mb: '-5' must be a number above 0"]),
+        (["--history-mb", "inf"], ["--history-mb: 'inf' must be a number above 0"]),
+        (["--history-mb", "lots"], ["--history-mb: 'lots' is not a number"]),
+        (["--history-mb", "64"], ["--history-mb 64: only with --history FILE"]),
+        (["--history", "run.txt"], ["--history run.txt: run files must end in .npz"]),
+        (["--history", "/nonexistent-dir/run.npz"], ["--history /nonexistent-dir/run.npz", "does not exist"]),
+        (["--history", "same.npz", "--save", "./same.npz"], ["--save and --history both name same.npz"]),
     ],
 )
 def test_bad_train_options(capsys, args, fragments):
@@ -88,6 +96,42 @@ def test_default_training_reaches_93_percent_and_saves(mnist_dir, tmp_path):
     trainer = Trainer(loaded.config)
     trainer.load_parameters(loaded.flat_parameters())
     assert trainer.evaluate(data.test_images, data.test_labels)[1] * 100 == pytest.approx(accuracies[-1], abs=0.005)
+
+
+def test_training_records_the_run_when_asked(mnist_dir, tmp_path):
+    from nnviz.model.run_io import load_run
+
+    path = tmp_path / "run.npz"
+    result = run_cli("train", "--epochs", "1", "--layers", "784,8,10", "--data", str(mnist_dir), "--history", str(path),
+                     "--history-mb", "64")
+    assert result.returncode == 0, result.stderr
+    history = load_run(path)
+    size = path.stat().st_size / 2**20
+    assert f"saved run history ({len(history)} snapshots, {size:.1f} MB) to {path}\n" in result.stdout
+    assert history.config.layers == (784, 8, 10)
+    assert history.batches[:201].tolist() == list(range(201))  # every batch at first
+    assert 1875 * 0.95 < history.batches[-1] <= 1875 and len(history) < 260  # then sparser
+    assert history.points[-1].samples_seen == 60000 and len(history.points) == 6
+
+
+def test_a_diverged_run_s_history_is_saved_too(mnist_dir, tmp_path):
+    from nnviz.model.run_io import load_run
+
+    path = tmp_path / "run.npz"
+    result = run_cli("train", "--epochs", "1", "--activation", "leaky_relu", "--optimizer", "sgd", "--lr", "100",
+                     "--data", str(mnist_dir), "--history", str(path))
+    assert result.returncode == 1 and "nnviz: training stopped:" in result.stderr
+    assert f"to {path}" in result.stdout
+    history = load_run(path)
+    assert history.batches[0] == 0 and len(history) >= 1
+
+
+def test_a_history_cap_too_small_for_the_network(capsys, mnist_dir, tmp_path):
+    assert_one_line_error(capsys, ["train", "--data", str(mnist_dir), "--history", str(tmp_path / "run.npz"),
+                                   "--history-mb", "1"],
+                          "nnviz: error: --history-mb 1: a cap of 1 MB is too small: the first and the latest "
+                          "snapshot of this run need 1.22 MB")
+    assert not (tmp_path / "run.npz").exists()
 
 
 def test_textbook_preset_trains_with_the_classic_setup(mnist_dir, tmp_path):

@@ -5,55 +5,97 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from tqdm import tqdm
 
-from nnviz.arg_types import positive_int
+from nnviz.arg_types import positive_int, positive_number
 from nnviz.commands.builders import build_config, build_trainer
 from nnviz.errors import NnvizError
+from nnviz.model import run_io, weights_io
 from nnviz.model.config import format_layers
+from nnviz.model.history import RunHistory
 from nnviz.model.trainer import Trainer
-from nnviz.model.weights_io import check_save_target, save_weights
 
 #: Batches trained between progress-bar refreshes.
 PROGRESS_CHUNK = 50
+DEFAULT_HISTORY_MB = 256
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=positive_int, default=3)
     parser.add_argument("--save", metavar="FILE", help="save the trained weights as .npz")
+    parser.add_argument("--history", metavar="FILE",
+                        help="record the run (snapshots to scrub and replay in the window) and save it as .npz")
+    parser.add_argument("--history-mb", type=positive_number, metavar="MB",
+                        help=f"memory the recorded run may take: the snapshots are thinned to fit "
+                             f"(default {DEFAULT_HISTORY_MB})")
 
 
 def run_train(args: argparse.Namespace) -> int:
     config, loaded = build_config(args)
-    if args.save:
-        try:  # before training, not after it
-            check_save_target(args.save)
-        except NnvizError as error:
-            raise NnvizError(f"--save {error}") from None
+    _check_targets(args)  # before training, not after it
     trainer, _ = build_trainer(args, config, loaded)
+    history = _start_history(args, trainer)
     print(
         f"training {format_layers(config.layers)} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
         flush=True,
     )
-    for epoch in range(1, args.epochs + 1):
-        summary = _train_one_epoch(trainer, epoch, args.epochs)
+    finished = _train_epochs(trainer, args.epochs)
+    if history is not None:  # a diverged run too: what led up to it is worth looking at
+        path = run_io.save_run(args.history, history, dataset=args.dataset)
+        print(f"saved run history ({len(history)} snapshots, {path.stat().st_size / 2**20:.1f} MB) to {path}")
+    if not finished:
+        return 1
+    if args.save:
+        weights_io.save_weights(args.save, trainer.network, trainer.config, samples_seen=trainer.samples_seen,
+                                dataset=args.dataset, test_accuracy=trainer.test_accuracy)
+        print(f"saved weights to {args.save}")
+    return 0
+
+
+def _check_targets(args: argparse.Namespace) -> None:
+    for option, path, check in (("--save", args.save, weights_io.check_save_target),
+                                ("--history", args.history, run_io.check_save_target)):
+        if path:
+            try:
+                check(path)
+            except NnvizError as error:
+                raise NnvizError(f"{option} {error}") from None
+    if args.save and args.history and Path(args.save).resolve() == Path(args.history).resolve():
+        raise NnvizError(f"--save and --history both name {args.history}: one file would overwrite the other")
+    if args.history_mb is not None and not args.history:
+        raise NnvizError(f"--history-mb {args.history_mb:g}: only with --history FILE")
+
+
+def _start_history(args: argparse.Namespace, trainer: Trainer) -> RunHistory | None:
+    if not args.history:
+        return None
+    megabytes = args.history_mb or DEFAULT_HISTORY_MB
+    history = RunHistory(cap_bytes=int(megabytes * 2**20))
+    try:
+        history.attach(trainer)
+    except ValueError as error:  # the cap cannot hold two snapshots of this network
+        raise NnvizError(f"--history-mb {megabytes:g}: {error}") from None
+    return history
+
+
+def _train_epochs(trainer: Trainer, epochs: int) -> bool:
+    """Train and report each epoch; False if training diverged (reported on stderr)."""
+    for epoch in range(1, epochs + 1):
+        summary = _train_one_epoch(trainer, epoch, epochs)
         if trainer.diverged:
             # Not an option error (exit code 1, no "error:"), but still a failure: stderr.
             print(f"nnviz: {trainer.diverged}", file=sys.stderr, flush=True)
-            return 1
+            return False
         print(
-            f"epoch {epoch}/{args.epochs}: test accuracy {summary.test_accuracy:.2%}, "
+            f"epoch {epoch}/{epochs}: test accuracy {summary.test_accuracy:.2%}, "
             f"loss {summary.loss:.4f}, train accuracy {summary.train_accuracy:.2%}, "
             f"{summary.seconds:.1f} s ({trainer.num_train_samples / summary.seconds:,.0f} samples/s)",
             flush=True,
         )
-    if args.save:
-        save_weights(args.save, trainer.network, trainer.config, samples_seen=trainer.samples_seen,
-                     dataset=args.dataset, test_accuracy=trainer.test_accuracy)
-        print(f"saved weights to {args.save}")
-    return 0
+    return True
 
 
 def _train_one_epoch(trainer: Trainer, epoch: int, epochs: int):

@@ -146,6 +146,25 @@ class Network:
             self.grads[: self.num_weights] += np.float32(weight_decay) * self.flat_weights
         return cost, correct
 
+    def backprop_one(self, x: np.ndarray, label: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The gradient of one sample's cost (no weight decay), for display: (deltas, weight_gradients).
+
+        deltas[k] is dCost/dz of neuron layer k+1, shaped like it (it is also
+        the bias gradient); weight_gradients[k] = outer(a_k, deltas[k]),
+        shaped like W_k. New arrays: the training buffers and grads are not touched.
+        """
+        activations = [a[None, :] for a in self.forward(x)]  # a batch of one, as the output layer works on
+        last = self.num_weight_layers - 1
+        deltas, weight_gradients = [None] * (last + 1), [None] * (last + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = self.output.delta_(activations[-1], np.array([label]), out=np.empty_like(activations[-1]))
+            for k in range(last, -1, -1):
+                deltas[k] = delta[0]
+                weight_gradients[k] = np.outer(activations[k][0], delta[0])
+                if k > 0:
+                    delta = self.activation.scale_by_derivative_(delta @ self.weights[k].T, activations[k])
+        return deltas, weight_gradients
+
     def cost(self, x: np.ndarray, labels: np.ndarray) -> float:
         return self.output.cost(self.forward(x)[-1], labels)
 

@@ -45,9 +45,12 @@ class EpochSummary:
 class TrainerState:
     """Everything training depends on, at one moment: Trainer.restore() of it continues exactly.
 
-    Made by Trainer.snapshot(). The arrays are read-only copies, so training
-    on after the snapshot never changes it. The data is not part of it: a
-    state is restored into a trainer holding the same training set.
+    Made by Trainer.snapshot(). The arrays are read-only, so training on
+    after the snapshot never changes it: copies, except ``order``, which the
+    trainer replaces at each shuffle instead of writing into, so every state
+    of one epoch shares it (a run history keeps hundreds of states). The data
+    is not part of it: a state is restored into a trainer holding the same
+    training set.
     """
 
     config: TrainConfig
@@ -57,7 +60,7 @@ class TrainerState:
     batches_trained: int
     samples_seen: int
     position: int
-    order: np.ndarray  # this epoch's shuffled sample order
+    order: np.ndarray  # this epoch's shuffled sample order, shared with the trainer until its next shuffle
     rng_state: dict  # the generator's bit_generator.state
     running_loss: float
     running_accuracy: float
@@ -73,6 +76,12 @@ class TrainerState:
 def _frozen_copy(value):
     if isinstance(value, np.ndarray):
         value = value.copy()
+    return _frozen(value)
+
+
+def _frozen(value):
+    """Read-only, for an array nothing else holds (such as Optimizer.state()'s copies): no second copy."""
+    if isinstance(value, np.ndarray):
         value.flags.writeable = False
     return value
 
@@ -95,6 +104,8 @@ class Trainer:
         self.network = Network(config.layers, config.activation, config.output)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
+        #: A RunHistory (nnviz.model.history) or None: told after every step, and restarted with a new run.
+        self.history_recorder = None
         self._train_x = self._train_y = self._test_x = self._test_y = None
         self.reset()
         self.set_data(train_images, train_labels, test_images, test_labels)
@@ -159,11 +170,15 @@ class Trainer:
         self._epoch_samples = 0
         self._next_history_at = self.history_every
         self._shuffle()
+        if self.history_recorder is not None:
+            self.history_recorder.attach(self)  # a new run: what was recorded belongs to the old one
 
     def _shuffle(self) -> None:
         # From the identity each time: the order then depends on the seed alone,
         # not on how many epochs ran before (a reset reproduces a fresh start).
-        self._order = self.rng.permutation(self.num_train_samples)
+        order = self.rng.permutation(self.num_train_samples)
+        order.flags.writeable = False  # replaced, never written into: snapshots share it (see TrainerState)
+        self._order = order
 
     @staticmethod
     def _check_batch_size(batch_size: int, num_samples: int) -> None:
@@ -261,6 +276,9 @@ class Trainer:
             self._end_epoch()
         elif self.samples_seen >= self._next_history_at:
             self._record(evaluate_test=True)
+        recorder = self.history_recorder
+        if recorder is not None:
+            recorder.after_step(self)
         return True
 
     def _update_running(self, cost: float, accuracy: float, batch_size: int) -> None:
@@ -309,13 +327,14 @@ class Trainer:
         return TrainerState(
             config=self.config.replace(),
             params=_frozen_copy(self.network.params),
-            optimizer_state=MappingProxyType({k: _frozen_copy(v) for k, v in self.optimizer.state().items()}),
+            optimizer_state=MappingProxyType({k: _frozen(v) for k, v in self.optimizer.state().items()}),
             epoch=self.epoch,
             batches_trained=self.batches_trained,
             samples_seen=self.samples_seen,
             position=self.position,
-            order=_frozen_copy(self._order),
-            rng_state=copy.deepcopy(self.rng.bit_generator.state),
+            order=self._order,  # read-only already; shared by this epoch's snapshots
+            # A new dict each read, so no copy: deepcopy tripled the cost of a snapshot (a run history takes hundreds).
+            rng_state=self.rng.bit_generator.state,
             running_loss=self.running_loss,
             running_accuracy=self.running_accuracy,
             test_accuracy=self.test_accuracy,
@@ -342,7 +361,7 @@ class Trainer:
         self.batches_trained = state.batches_trained
         self.samples_seen = state.samples_seen
         self.position = state.position
-        self._order = state.order.copy()
+        self._order = state.order  # read-only: shared, not copied
         self.rng.bit_generator.state = copy.deepcopy(state.rng_state)
         self.running_loss = state.running_loss
         self.running_accuracy = state.running_accuracy

@@ -9,21 +9,19 @@ Layout: float32 arrays ``W0, b0, W1, b1, ...`` where ``Wk`` has shape
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nnviz.errors import ConfigError, NnvizError
-from nnviz.model.config import TrainConfig, validate
+from nnviz.errors import NnvizError
+from nnviz.model import npz_archive
+from nnviz.model.config import TrainConfig
 from nnviz.model.network import Network
 
-FORMAT_VERSION = 1
+WHAT = "weight file"
 _PARAM_NAME = re.compile(r"^[Wb](\d+)$")
 
 
@@ -41,91 +39,30 @@ class LoadedWeights:
 
 def check_save_target(path: str | os.PathLike) -> Path:
     """The checks a save must pass, for callers that want them before hours of training."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise NnvizError(f"{path}: weight files must end in .npz")
-    if not path.parent.is_dir():
-        raise NnvizError(f"{path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise NnvizError(f"{path}: is a directory")
-    return path
+    return npz_archive.check_save_target(path, WHAT)
 
 
 def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig, **extra) -> Path:
     """Write atomically: a crash mid-write never leaves a damaged file at ``path``."""
-    path = check_save_target(path)
-    meta = {"format": "nnviz-weights", "version": FORMAT_VERSION, **config.to_dict(), **extra}
-    meta.update(layers=list(network.layer_sizes), activation=network.activation.name, output=network.output.name)
-    arrays = {"config": np.array(json.dumps(meta))}
+    config = config.replace(layers=tuple(network.layer_sizes), activation=network.activation.name,
+                            output=network.output.name)
+    arrays = {"config": npz_archive.config_member(config, "nnviz-weights", **extra)}
     for k, (W, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"W{k}"] = np.asarray(W, dtype=np.float32)
         arrays[f"b{k}"] = np.asarray(b, dtype=np.float32)
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before it takes the real name
-        os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes it private; saved files are ordinary files
-        os.replace(temp_name, path)
-    except OSError as error:
-        if "temp_name" in locals() and os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise NnvizError(f"{path}: cannot write: {error.strerror or error}") from None
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return npz_archive.write_atomically(path, arrays, WHAT)
 
 
 def load_weights(path: str | os.PathLike) -> LoadedWeights:
-    path = Path(path)
-    if not path.is_file():
-        raise NnvizError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except ValueError as error:
-        if "pickle" in str(error).lower():
-            raise NnvizError(f"{path}: contains pickled Python objects; refusing to load it") from None
-        raise NnvizError(f"{path}: not a valid .npz weight file ({error})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise NnvizError(f"{path}: not a valid .npz weight file ({error})") from None
+    path, arrays = npz_archive.read_arrays(path, WHAT)
     return _parse(path, arrays)
 
 
 def _parse(path: Path, arrays: dict) -> LoadedWeights:
-    if "config" not in arrays:
-        raise NnvizError(f"{path}: has no 'config' entry; not an nnviz weight file")
-    config_array = arrays.pop("config")
-    if config_array.shape != () or config_array.dtype.kind != "U":
-        raise NnvizError(f"{path}: 'config' must be a JSON string")
-    try:
-        meta = json.loads(str(config_array))
-    except json.JSONDecodeError as error:
-        raise NnvizError(f"{path}: 'config' is not valid JSON ({error.msg})") from None
-    if not isinstance(meta, dict):
-        raise NnvizError(f"{path}: 'config' must be a JSON object")
-    for key in ("layers", "activation", "output"):
-        if key not in meta:
-            raise NnvizError(f"{path}: 'config' has no '{key}'")
-    layers = meta["layers"]
-    if not isinstance(layers, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in layers):
-        raise NnvizError(f"{path}: 'config' layers must be a list of integers, got {layers!r}")
-
-    known = TrainConfig.field_names()
-    settings = {k: v for k, v in meta.items() if k in known}
-    settings["layers"] = tuple(layers)
-    try:
-        config = validate(TrainConfig().replace(**settings))
-    except ConfigError as error:  # names the field as the file does: "learning_rate 0: ..."
-        raise NnvizError(f"{path}: config: {error}") from None
-    except TypeError as error:
-        raise NnvizError(f"{path}: config has a value of the wrong type ({error})") from None
-
+    if "W0" not in arrays and "params" in arrays:
+        raise NnvizError(f"{path}: is a run file, not a weight file")
+    config, extra = npz_archive.parse_config(path, arrays, WHAT)
+    layers = list(config.layers)
     expected = {}
     for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
         expected[f"W{k}"] = (fan_in, fan_out)
@@ -145,5 +82,4 @@ def _parse(path: Path, arrays: dict) -> LoadedWeights:
         if not np.isfinite(array).all():
             raise NnvizError(f"{path}: '{name}' contains NaN or infinite values")
         (weights if name[0] == "W" else biases).append(array.astype(np.float32))
-    extra = {k: v for k, v in meta.items() if k not in known}
     return LoadedWeights(config, weights, biases, extra)
