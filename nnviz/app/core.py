@@ -24,9 +24,10 @@ from nnviz.app import hud_text, keymap
 from nnviz.app.camera_rig import CameraRig
 from nnviz.app.files import unique_path
 from nnviz.app.frame_budget import FrameBudget
-from nnviz.app.frames import follow_network
+from nnviz.app.frames import follow_network, style_for_mode
 from nnviz.app.hud_state import HudState
 from nnviz.app.session import TrainingSession
+from nnviz.app.timeline import bar_rect
 from nnviz.engine import colormaps
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.image_io import save_png
@@ -37,6 +38,8 @@ from nnviz.engine.picking import pick_sphere
 from nnviz.engine.style import RenderStyle
 from nnviz.errors import NnvizError
 
+#: Recordings play at this rate whatever the window manages: frames are repeated to keep real time.
+RECORDING_FPS = 30
 THRESHOLD_STEP = 1.5
 MIN_THRESHOLD = 0.005
 #: Frame and training rates are averaged over about this long.
@@ -68,6 +71,7 @@ class ViewState:
     hovered: int | None = None
     mouse: tuple[float, float] | None = None  # window point, y up; None when outside
     mouse_captured: bool = False
+    scrubbing: bool = False  # the left button went down on the timeline and is still held
     help_visible: bool = False
     hud_visible: bool = True
     colormap_index: int = 0
@@ -130,6 +134,8 @@ class AppCore:
         self.frame: FrameSnapshot | None = None
         self.held_keys: set[str] = set()
         self.last_screenshot: str | None = None
+        self.recorder = None  # a VideoRecorder while F9 records
+        self._recording = (0.0, 0)  # when it started, frames written
         self.draw_seconds = 0.0  # what the last render() cost
         self._screenshot_requested = False
         self._clock = clock
@@ -139,12 +145,14 @@ class AppCore:
 
     # ------------------------------------------------------------ frames
     def tick(self) -> None:
-        """One frame: poll loading, move the camera, train within the budget, then draw."""
+        """One frame: poll loading, move the camera, replay or train within the budget, then draw."""
         now = self._clock()
         dt, self._last_tick = min(now - self._last_tick, 0.25), now
         session = self.session
         session.poll_loading()
         self._move_camera(dt)
+        if session.timeline.replaying and not session.timeline.advance(dt):
+            session.say("replay finished: End returns to live, X trains on from here")
         session.train_frame(self.budget.training_seconds(session.max_speed or session.finishing_epoch))
         self.render()
         self.rates.count(session.trainer.samples_seen)
@@ -174,6 +182,8 @@ class AppCore:
             self.overlay.draw(self.hud_state(), self.view.hud_visible, self.view.help_visible)
         if self._screenshot_requested:
             self._save_screenshot()
+        if self.recorder is not None:
+            self._record(target)
         self.draw_seconds = self._clock() - start
 
     def record_frame_cost(self, seconds: float) -> None:
@@ -186,6 +196,7 @@ class AppCore:
         style.threshold = view.threshold
         style.colormap = colormaps.COLORMAP_NAMES[view.colormap_index]
         style.input_heatmap = self._heatmap()
+        style_for_mode(style, self.frame, self.session.line_mode)
 
     def _heatmap(self) -> np.ndarray | None:
         """A selected first-hidden-layer neuron paints its incoming weights on the input grid."""
@@ -212,12 +223,10 @@ class AppCore:
         session, frame, view = self.session, self.frame, self.view
         label, predicted = frame.true_class, frame.predicted_class
         selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
-        history = session.trainer.history
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,
                                        view.threshold),
-            loss_history=[p.loss for p in history],
-            accuracy_history=[p.test_accuracy for p in history],
+            timeline=hud_text.timeline_state(session, self._axis_end()),
             image=frame.input_image if session.dataset is not None else None,
             true_text=session.class_name(label),
             predicted_text=session.class_name(predicted),
@@ -252,13 +261,42 @@ class AppCore:
 
     def mouse_drag(self, x: float, y: float, dx: float, dy: float, buttons: set[str]) -> None:
         self.view.mouse = (x, y)
-        if RIGHT in buttons:
+        if self.view.scrubbing and LEFT in buttons:
+            self._scrub(x)
+        elif RIGHT in buttons:
             self.rig.drag(dx, dy)
 
     def mouse_press(self, x: float, y: float, button: str) -> None:
+        if button != LEFT:
+            return
+        if self._on_timeline(x, y):
+            self.view.scrubbing = True
+            self._scrub(x)
+            return
+        self.view.selected = self._pick(x, y)
+        self.session.say("selection cleared" if self.view.selected is None else self._describe(self.view.selected))
+
+    def mouse_release(self, x: float, y: float, button: str) -> None:
         if button == LEFT:
-            self.view.selected = self._pick(x, y)
-            self.session.say("selection cleared" if self.view.selected is None else self._describe(self.view.selected))
+            self.view.scrubbing = False
+
+    def _on_timeline(self, x: float, y: float) -> bool:
+        if not self.view.hud_visible or not len(self.session.history):
+            return False
+        left, bottom, width, height = bar_rect(*self.window_size)
+        return left <= x <= left + width and bottom <= y <= bottom + height
+
+    def _scrub(self, x: float) -> None:
+        left, _, width, _ = bar_rect(*self.window_size)
+        session = self.session
+        session.timeline.replaying = False
+        session.look_back(lambda: session.timeline.scrub((x - left) / width, self._axis_end()))
+
+    def _axis_end(self) -> int:
+        """Samples seen at the timeline's right end: live training, or the end of a loaded run."""
+        history = self.session.history
+        last = history[len(history) - 1].samples_seen if len(history) else 0
+        return max(self.session.trainer.samples_seen, last)
 
     def scroll(self, clicks: float) -> None:
         self.session.say(self.rig.scroll(clicks))
@@ -298,7 +336,7 @@ class AppCore:
     def _action_table(self) -> dict[str, Callable[[], None]]:
         session = self.session
         table = {
-            "toggle_pause": session.toggle_pause,
+            "toggle_pause": self._toggle_pause,
             "step_batch": self._step_batch,
             "step_epoch": self._step_epoch,
             "faster": lambda: session.change_speed(+1),
@@ -312,6 +350,7 @@ class AppCore:
             "save": lambda: session.save(self.screenshot_dir),
             "load": self._load,
             "screenshot": self._request_screenshot,
+            "toggle_recording": self._toggle_recording,
             "cycle_colormap": self._cycle_colormap,
             "threshold_up": lambda: self._change_threshold(THRESHOLD_STEP),
             "threshold_down": lambda: self._change_threshold(1 / THRESHOLD_STEP),
@@ -322,6 +361,14 @@ class AppCore:
             "toggle_hud": self._toggle_hud,
             "toggle_mouse_look": lambda: self._capture_mouse(not self.view.mouse_captured),
             "quit": self._quit,
+            "time_back": lambda: session.look_back(lambda: session.timeline.step(-1)),
+            "time_forward": self._time_forward,
+            "time_start": lambda: session.look_back(session.timeline.to_start),
+            "time_live": self._time_live,
+            "toggle_replay": self._toggle_replay,
+            "replay_speed": lambda: session.say(f"replay: {session.timeline.cycle_speed():g} snapshots per second"),
+            "resume_here": session.resume_here,
+            "cycle_line_mode": session.cycle_line_mode,
         }
         for binding in keymap.BINDINGS:
             if binding.action.startswith("activation_"):
@@ -334,9 +381,46 @@ class AppCore:
         self._follow_activation()
 
     def _step_batch(self) -> None:
+        if not self.session.timeline.live:  # looking back: N, like →, moves one snapshot on
+            self._time_forward()
+            return
         if not self.session.paused:
             self.session.toggle_pause()
         self.session.step_batch()
+
+    def _toggle_pause(self) -> None:
+        """Space while looking back returns to live and trains on."""
+        session = self.session
+        if not session.timeline.live:
+            session.timeline.to_live()
+            session.paused = True
+        session.toggle_pause()
+
+    def _time_forward(self) -> None:
+        timeline = self.session.timeline
+        if timeline.live:
+            self._step_batch()
+            return
+        timeline.step(+1)
+        if timeline.live:
+            self.session.say("live again: Space resumes training")
+
+    def _time_live(self) -> None:
+        if self.session.timeline.live:
+            self.session.say("already live")
+            return
+        self.session.timeline.to_live()
+        self.session.say("live again: Space resumes training")
+
+    def _toggle_replay(self) -> None:
+        session, timeline = self.session, self.session.timeline
+        if timeline.replaying:
+            timeline.toggle_replay()
+            session.say("replay stopped")
+            return
+        session.look_back(timeline.toggle_replay)
+        session.say(f"replaying the run at {timeline.speed:g} snapshots per second (Shift+B: speed)"
+                    if timeline.replaying else "nothing recorded yet")
 
     def _step_epoch(self) -> None:
         if not self.session.paused:
@@ -367,6 +451,49 @@ class AppCore:
         self.last_screenshot = str(path)
         print(f"nnviz: screenshot saved to {path}", flush=True)
         self.session.say(f"screenshot saved to {path}")
+
+    def _toggle_recording(self) -> None:
+        if self.recorder is not None:
+            self.stop_recording()
+            return
+        from nnviz.app.recorder import VideoRecorder  # imageio-ffmpeg loads only when someone records
+
+        path = unique_path(self.screenshot_dir, "nnviz", ".mp4")
+        try:
+            self.recorder = VideoRecorder(path, self.framebuffer_size, RECORDING_FPS)
+        except NnvizError as error:
+            self.session.say(f"could not record: {error}")
+            return
+        self._recording = (self._clock(), 0)
+        self.session.say(f"recording to {path}: F9 stops")
+
+    def _record(self, target: OffscreenTarget) -> None:
+        """Add this frame as often as real time asks: a slow window still gives a real-time video."""
+        started, written = self._recording
+        if target.size != self.framebuffer_size or tuple(target.size) != tuple(self.recorder.size):
+            self.stop_recording("the window changed size: recording stopped")
+            return
+        due = int((self._clock() - started) * RECORDING_FPS) + 1
+        try:
+            image = target.read_rgb()
+            while written < due:
+                self.recorder.add(image)
+                written += 1
+        except NnvizError as error:
+            self.stop_recording(f"recording stopped: {error}")
+            return
+        self._recording = (started, written)
+
+    def stop_recording(self, reason: str | None = None) -> None:
+        if self.recorder is None:
+            return
+        recorder, self.recorder = self.recorder, None
+        try:
+            frames = recorder.close()
+        except NnvizError as error:
+            self.session.say(f"could not finish the recording: {error}")
+            return
+        self.session.say(reason or f"recorded {frames / RECORDING_FPS:.1f} s to {recorder.path}")
 
     def _cycle_colormap(self) -> None:
         names = colormaps.COLORMAP_NAMES
@@ -436,6 +563,7 @@ class AppCore:
         }
 
     def release(self) -> None:
+        self.stop_recording()
         if self.target is not None:
             self.target.release()
         self.renderer.release()

@@ -1,4 +1,4 @@
-"""Heads-up display: training stats, a live loss/accuracy plot, the digit on show, help.
+"""Heads-up display: training stats, the timeline with the loss/accuracy plot, the digit on show, help.
 
 Drawn with pyglet (text, shapes, a sprite) on top of the 3-D frame, in window
 pixels, so text stays crisp at any window size. It knows nothing of the
@@ -13,7 +13,8 @@ import time
 import numpy as np
 import pyglet
 
-from nnviz.app.hud_state import HudState
+from nnviz.app.hud_state import HudState, TimelineState
+from nnviz.app.timeline import axis_fraction, bar_rect
 
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
@@ -25,7 +26,8 @@ LOSS_COLOR = (255, 150, 60, 255)
 ACCURACY_COLOR = (90, 220, 120, 255)
 RIGHT_COLOR = (90, 220, 120, 255)
 WRONG_COLOR = (255, 90, 80, 255)
-PLOT_SIZE = (280, 110)
+PLAYHEAD_COLOR = (255, 255, 255, 230)
+PAST_PLAYHEAD_COLOR = (120, 200, 255, 255)
 DIGIT_SCALE = 4
 MAX_PLOT_POINTS = 200
 STATS_REFRESH_SECONDS = 0.1
@@ -46,11 +48,13 @@ class Hud:
         self.stats_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch, group=background)
         self.stats = pyglet.text.Label("", multiline=True, width=330, anchor_y="top", **label)
 
-        self.plot_panel = pyglet.shapes.Rectangle(0, 0, *PLOT_SIZE, color=PANEL_COLOR, batch=self.batch,
+        self.plot_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
                                                   group=background)
         self.plot_caption = pyglet.text.Label("", **{**label, "font_size": FONT_SIZE - 2, "color": DIM_TEXT})
+        self.playhead = pyglet.shapes.Line(0, 0, 0, 0, thickness=2, color=PLAYHEAD_COLOR, batch=self.batch,
+                                           group=foreground)
         self._plot_lines: list[pyglet.shapes.MultiLine] = []
-        self._plotted: tuple[int, float] | None = None
+        self._plotted: tuple | None = None
 
         self.digit_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
                                                    group=background)
@@ -87,9 +91,11 @@ class Hud:
     def resize(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.stats.position = (MARGIN + 8, height - MARGIN - 8, 0)
-        self.plot_panel.position = (MARGIN, MARGIN + 18)
-        self.plot_caption.position = (MARGIN + 4, MARGIN + 2, 0)
-        self.messages.position = (width / 2, MARGIN + 2, 0)
+        x, y, w, h = bar_rect(width, height)
+        self.plot_panel.position = (x, y)
+        self.plot_panel.width, self.plot_panel.height = w, h
+        self.plot_caption.position = (x + 4, MARGIN + 2, 0)
+        self.messages.position = (width / 2, y + h + 6, 0)
         one_column = self.help.content_height + 2 * HELP_PADDING <= height
         self.help.visible = one_column
         for column in self.help_columns:
@@ -148,7 +154,7 @@ class Hud:
             self.selection.text = selection
             self._layout_digit()
         _set_text(self.messages, "\n".join(state.messages))
-        self._update_plot(state.loss_history, state.accuracy_history)
+        self._update_timeline(state.timeline)
 
     def _update_digit(self, state: HudState) -> None:
         if state.image is not None:
@@ -171,27 +177,26 @@ class Hud:
             colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
             self.digit_caption.color = colour
 
-    def _update_plot(self, losses: list[float], accuracies: list[float]) -> None:
-        key = (len(losses), losses[-1] if losses else math.nan)
+    def _update_timeline(self, timeline: TimelineState) -> None:
+        x0, y0, w, h = self.plot_panel.x, self.plot_panel.y, self.plot_panel.width, self.plot_panel.height
+        head = x0 + w * axis_fraction(timeline.shown, timeline.end)
+        self.playhead.x, self.playhead.y, self.playhead.x2, self.playhead.y2 = head, y0, head, y0 + h
+        self.playhead.color = PLAYHEAD_COLOR if timeline.live else PAST_PLAYHEAD_COLOR
+        _set_text(self.plot_caption, timeline.caption)
+        # The curves change when a point is added or the axis grows: re-made at most every few frames.
+        key = (len(timeline.loss), len(timeline.accuracy), _bucket(timeline.end), w)
         if key == self._plotted:
             return
         self._plotted = key
         for line in self._plot_lines:
             line.delete()
         self._plot_lines = []
-        x0, y0 = self.plot_panel.position
-        w, h = PLOT_SIZE
-        loss_max = max((v for v in losses if math.isfinite(v)), default=1.0) or 1.0
-        for values, top, colour in ((losses, loss_max, LOSS_COLOR), (accuracies, 1.0, ACCURACY_COLOR)):
-            points = _plot_points(values, top, x0 + 6, y0 + 6, w - 12, h - 12)
+        loss_max = max((v for _, v in timeline.loss if math.isfinite(v)), default=1.0) or 1.0
+        for values, top, colour in ((timeline.loss, loss_max, LOSS_COLOR), (timeline.accuracy, 1.0, ACCURACY_COLOR)):
+            points = _plot_points(values, top, timeline.end, x0 + 2, y0 + 4, w - 4, h - 8)
             if len(points) >= 2:
                 self._plot_lines.append(pyglet.shapes.MultiLine(*points, thickness=2, color=colour, batch=self.batch,
                                                                 group=self._groups[1]))
-        last_accuracy = next((v for v in reversed(accuracies) if math.isfinite(v)), math.nan)
-        if not losses:
-            self.plot_caption.text = "loss and test accuracy appear here as training goes"
-            return
-        self.plot_caption.text = f"loss {losses[-1]:.3f} (orange)   test accuracy {last_accuracy:.1%} (green)"
 
     # ------------------------------------------------------------------ draw
     def draw(self, state: HudState, show_hud: bool, show_help: bool) -> None:
@@ -215,12 +220,18 @@ def _set_text(label: pyglet.text.Label, text: str) -> bool:
     return True
 
 
-def _plot_points(values, top, x, y, width, height) -> list[tuple[float, float]]:
-    finite = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
-    if len(finite) < 2:
+def _plot_points(values, top, end, x, y, width, height) -> list[tuple[float, float]]:
+    """(samples seen, value) points placed on the timeline's axis; at most MAX_PLOT_POINTS of them."""
+    finite = [(at, v) for at, v in values if math.isfinite(v)]
+    if len(finite) < 2 or end <= 0:
         return []
     stride = max(1, len(finite) // MAX_PLOT_POINTS)
     finite = finite[::stride] + ([finite[-1]] if (len(finite) - 1) % stride else [])
-    last = max(len(values) - 1, 1)
     # Plain floats: pyglet's line maths breaks on NumPy scalars.
-    return [(float(x + width * i / last), float(y + height * min(max(v / top, 0.0), 1.0))) for i, v in finite]
+    return [(float(x + width * axis_fraction(at, end)), float(y + height * min(max(v / top, 0.0), 1.0)))
+            for at, v in finite]
+
+
+def _bucket(end: int) -> int:
+    """The axis end in steps of about 1 %: the curves are re-laid as it grows, not every frame."""
+    return 0 if end <= 0 else int(math.log(end) * 100)

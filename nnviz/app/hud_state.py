@@ -8,10 +8,21 @@ import numpy as np
 
 
 @dataclass
+class TimelineState:
+    """The strip along the bottom: the run's loss and accuracy on one axis of samples seen, and the playhead."""
+
+    end: int = 0  # samples seen at the right end (the latest moment)
+    shown: int = 0  # samples seen at the moment on show
+    live: bool = True
+    loss: list[tuple[int, float]] = field(default_factory=list)  # (samples seen, value)
+    accuracy: list[tuple[int, float]] = field(default_factory=list)
+    caption: str = ""
+
+
+@dataclass
 class HudState:
     lines: list[str]
-    loss_history: list[float] = field(default_factory=list)
-    accuracy_history: list[float] = field(default_factory=list)
+    timeline: TimelineState = field(default_factory=TimelineState)
     image: np.ndarray | None = None  # (H, W) uint8: the input on show
     true_text: str = "-"
     predicted_text: str = "-"

@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
+from nnviz.app.hud_state import TimelineState
 from nnviz.app.session import TrainingSession
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.rules import visible_lines
+from nnviz.model.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The training figures of the moment on show: live, or a snapshot of the run."""
+
+    where: str
+    loss: float
+    train_accuracy: float
+    test_accuracy: float
+    config: TrainConfig
+
+
+def moment(session: TrainingSession) -> Moment:
+    trainer, timeline, history = session.trainer, session.timeline, session.history
+    if timeline.live:
+        return Moment(f"epoch {trainer.epoch + 1}  batch {trainer.batch_in_epoch}/{trainer.batches_per_epoch}",
+                      trainer.running_loss, trainer.running_accuracy, session.test_accuracy, trainer.config)
+    snapshot = history[timeline.position]
+    where = f"at batch {snapshot.batches:,}"
+    state = snapshot.state
+    if state is not None:
+        return Moment(f"{where} (epoch {state.epoch + 1})", state.running_loss, state.running_accuracy,
+                      state.test_accuracy, state.config)
+    # A run file keeps the loss points, not the trainer's running figures: the last point at or before.
+    earlier = [p for p in history.points if p.samples_seen <= snapshot.samples_seen]
+    point = earlier[-1] if earlier else None
+    nan = math.nan
+    return Moment(where, point.loss if point else nan, point.train_accuracy if point else nan,
+                  point.test_accuracy if point else nan, history.config)
 
 
 def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
                 threshold: float) -> list[str]:
-    trainer = session.trainer
-    config = trainer.config
-    if not session.can_train:
+    trainer, timeline = session.trainer, session.timeline
+    now = moment(session)
+    config = now.config
+    if not timeline.live:
+        running = "REPLAY" if timeline.replaying else "LOOKING BACK"
+    elif not session.can_train:
         running = "not training"
     else:
         running = "PAUSED" if session.paused else ("max speed" if session.max_speed else "training")
@@ -21,11 +59,11 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     lines = [
         f"nnviz  {'-'.join(map(str, trainer.network.layer_sizes))}  {session.dataset_title}",
         f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
-        f"epoch {trainer.epoch + 1}  batch {trainer.batch_in_epoch}/{trainer.batches_per_epoch}",
+        now.where,
         f"samples/s  {samples_per_second:,.0f}",
-        f"loss       {trainer.running_loss:.4f}",
-        f"train acc  {trainer.running_accuracy:.2%}",
-        f"test acc   {session.test_accuracy:.2%}",
+        f"loss       {now.loss:.4f}",
+        f"train acc  {now.train_accuracy:.2%}",
+        f"test acc   {now.test_accuracy:.2%}",
         f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
         f"activation {config.activation}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
@@ -57,3 +95,26 @@ def selection_lines(frame: FrameSnapshot, neuron: int, threshold: float) -> list
     if layer == 1:
         lines.append(f"input grid shows its {frame.layer_sizes[0]} weights")
     return lines
+
+
+def timeline_state(session: TrainingSession, end: int) -> TimelineState:
+    """The run's loss and test accuracy over samples seen, the moment on show, and a caption that says where."""
+    timeline, history = session.timeline, session.history
+    points = history.points
+    shown = timeline.shown_samples(session.trainer.samples_seen)
+    accuracy = [p.test_accuracy for p in points if p.test_accuracy == p.test_accuracy]
+    figures = (f"loss {points[-1].loss:.3f} (orange)   test accuracy {accuracy[-1]:.1%} (green)"
+               if points and accuracy else "loss and test accuracy appear here as training goes")
+    if timeline.live:
+        where = "live" if len(history) else ""
+    else:
+        snapshot = history[timeline.position]
+        state = "replaying" if timeline.replaying else "looking back"
+        where = (f"{state}: batch {snapshot.batches:,}, snapshot {timeline.position + 1} of {len(history)}"
+                 f"   ← → step, B play, X train on from here, End live")
+    return TimelineState(
+        end=end, shown=shown, live=timeline.live,
+        loss=[(p.samples_seen, p.loss) for p in points],
+        accuracy=[(p.samples_seen, p.test_accuracy) for p in points],
+        caption=f"{figures}   {where}".rstrip(),
+    )

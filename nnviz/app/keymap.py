@@ -21,7 +21,15 @@ class Binding:
 BINDINGS: tuple[Binding, ...] = (
     Binding(("SPACE",), "toggle_pause", "pause / resume training"),
     Binding(("N", "RIGHT"), "step_epoch", "train to the end of this epoch, then pause", shift=True),
-    Binding(("N", "RIGHT"), "step_batch", "train exactly one mini-batch (while paused)"),
+    Binding(("N",), "step_batch", "train exactly one mini-batch (while paused)"),
+    Binding(("RIGHT",), "time_forward", "one snapshot later (live: train one mini-batch)"),
+    Binding(("LEFT",), "time_start", "back to the first snapshot of the run", shift=True),
+    Binding(("LEFT",), "time_back", "one snapshot back in time (pauses; End returns to live)"),
+    Binding(("END",), "time_live", "back to live training"),
+    Binding(("B",), "replay_speed", "replay speed (snapshots per second)", shift=True),
+    Binding(("B",), "toggle_replay", "play / stop a replay of the run"),
+    Binding(("X",), "resume_here", "train on from the moment shown (drops what came after)"),
+    Binding(("Y",), "cycle_line_mode", "lines: weights / change since last snapshot / gradient for this digit"),
     Binding(("PLUS", "EQUAL", "NUM_ADD"), "faster", "train more batches per frame"),
     Binding(("MINUS", "NUM_SUBTRACT"), "slower", "train fewer batches per frame"),
     Binding(("M",), "toggle_max_speed", "smooth (frame rate first) / max speed (training first)"),
@@ -37,6 +45,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("K",), "save", "save weights (.npz, timestamped)"),
     Binding(("L",), "load", "load the last saved (or --load) weights"),
     Binding(("P", "F12"), "screenshot", "save a screenshot (PNG)"),
+    Binding(("F9",), "toggle_recording", "record the window to an .mp4 beside the screenshots (F9 stops)"),
     Binding(("C",), "cycle_colormap", "next weight colour map (incl. colour-blind safe)"),
     Binding(("PERIOD",), "threshold_up", "hide more weak weights"),
     Binding(("COMMA",), "threshold_down", "show more weak weights"),
@@ -88,7 +97,7 @@ def help_lines() -> list[tuple[str, str]]:
 
 _PRETTY = {"BRACKETLEFT": "[", "BRACKETRIGHT": "]", "PLUS": "+", "EQUAL": "=", "MINUS": "-", "PERIOD": ".",
            "COMMA": ",", "NUM_ADD": "num +", "NUM_SUBTRACT": "num -", "ESCAPE": "Esc", "SPACE": "Space",
-           "RIGHT": "→", "HOME": "Home", "TAB": "Tab"}
+           "RIGHT": "→", "LEFT": "←", "HOME": "Home", "END": "End", "TAB": "Tab"}
 
 
 def _key_name(symbol: str) -> str:

@@ -18,13 +18,17 @@ from typing import Callable
 import numpy as np
 
 from nnviz.app.files import unique_path
-from nnviz.app.frames import live_frame
+from nnviz.app.frames import LINE_MODES, MODE_TITLES, network_frame
+from nnviz.app.timeline import Timeline
 from nnviz.app.input_source import BlankInput, InputSource, TestSetInput
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
+from nnviz.model.history import RunHistory
+from nnviz.model.network import Network
+from nnviz.model.run_io import load_run
 from nnviz.model.weights_io import LoadedWeights, load_weights, save_weights
 
 #: Initialisation that suits each activation when switching activation live.
@@ -32,6 +36,7 @@ PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_re
 #: Batches per frame for "+"/"-"; None trains as many as the frame budget allows.
 SPEED_LEVELS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, None)
 MESSAGE_SECONDS = 4.0
+DEFAULT_HISTORY_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -43,10 +48,17 @@ class Message:
 class TrainingSession:
     def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
                  loaded: LoadedWeights | None = None, dataset_title: str = "MNIST",
-                 input_shape: tuple[int, int] | None = None, clock: Callable[[], float] = time.monotonic):
+                 input_shape: tuple[int, int] | None = None, history_bytes: int = DEFAULT_HISTORY_BYTES,
+                 clock: Callable[[], float] = time.monotonic):
         self.trainer = Trainer(config)
         if loaded is not None:
             self.trainer.load_parameters(loaded.flat_parameters())
+        self.history_bytes = history_bytes
+        self.history = RunHistory(history_bytes)
+        self.timeline = Timeline(self.history)
+        self.line_mode = LINE_MODES[0]
+        self.run_file: Path | None = None  # the recorded run on show, if one was loaded
+        self._viewer = Network(config.layers, config.activation, config.output)  # holds a past snapshot's parameters
         self.dataset = None
         self.dataset_title = dataset_title
         self.input_shape = input_shape or _grid_shape(config.layers[0])
@@ -106,6 +118,8 @@ class TrainingSession:
         self.dataset = data
         self.input = TestSetInput(data.test_images, data.test_labels)
         self.trainer.evaluate_test()
+        if self.run_file is None:
+            self._new_history()
         self.status = "ready"
 
     def wait_for_data(self, timeout: float | None = None) -> None:
@@ -136,10 +150,13 @@ class TrainingSession:
         return self._epoch_target is not None
 
     def train_frame(self, budget_seconds: float) -> int:
-        """One frame's training: a time budget, capped by the speed level."""
-        if not self.can_train:
+        """One frame's training: a time budget, capped by the speed level; none while looking back."""
+        if not self.can_train or not self.timeline.live:
             self._epoch_target = None
             return 0
+        if self.paused and not self.finishing_epoch:
+            return 0
+        self._leave_run_file()
         trainer = self.trainer
         if self.finishing_epoch:
             remaining = trainer.batches_per_epoch - trainer.batch_in_epoch
@@ -147,16 +164,15 @@ class TrainingSession:
             if trainer.epoch >= self._epoch_target:
                 self._epoch_target = None
                 self.say(f"epoch {trainer.epoch} done: test accuracy {trainer.test_accuracy:.2%}")
-        elif self.paused:
-            return 0
         else:
             done = trainer.train_for(max(budget_seconds, 0.0), max_batches=self.batches_per_frame)
         self._report_divergence()
         return done
 
     def step_batch(self) -> int:
-        if not self.can_train:
+        if not self.can_train or not self.timeline.live:
             return 0
+        self._leave_run_file()
         done = self.trainer.train_batches(1)
         self._report_divergence()
         return done
@@ -212,6 +228,7 @@ class TrainingSession:
         self.trainer.reset(seed=self.trainer.config.seed + 1)
         if self.dataset is not None:
             self.trainer.evaluate_test()
+            self._new_history()
         self.status = "ready" if self.dataset is not None else self.status
         if announce:
             self.say(f"network reset to fresh random weights (seed {self.trainer.config.seed})")
@@ -240,9 +257,92 @@ class TrainingSession:
             self.say("the network gets every test image right")
 
     def frame(self) -> FrameSnapshot:
-        """What to draw now: the live network's parameters and its answer for the input on show (copies)."""
+        """What to draw now: the network at the moment the timeline shows, and its answer for the input on show."""
         image, label = self.sample()
-        return live_frame(self.trainer, image, label, answer=self.dataset is not None)
+        history, position = self.history, self.timeline.position
+        if position is None:
+            network, samples = self.trainer.network, self.trainer.samples_seen
+            earlier = np.flatnonzero(history.batches < self.trainer.batches_trained) if len(history) else []
+            reference = history[int(earlier[-1])].params if len(earlier) else None
+        else:
+            snapshot = history[position]
+            network, samples = self._viewer, snapshot.samples_seen
+            network.params[...] = snapshot.params
+            config = snapshot.state.config if snapshot.state is not None else history.config
+            network.set_activation(config.activation)
+            reference = history[position - 1].params if position > 0 else None
+        return network_frame(network, image, label, answer=self.dataset is not None or position is not None,
+                             samples_seen=samples, mode=self.line_mode, reference=reference)
+
+    def cycle_line_mode(self) -> None:
+        self.line_mode = LINE_MODES[(LINE_MODES.index(self.line_mode) + 1) % len(LINE_MODES)]
+        self.say(MODE_TITLES[self.line_mode])
+
+    # -------------------------------------------------------- time travel
+    def _new_history(self) -> None:
+        """Record a new run from the trainer as it is now."""
+        self.run_file = None
+        self.history = RunHistory(self.history_bytes)
+        self.history.attach(self.trainer)
+        self.timeline.follow(self.history)
+
+    def look_back(self, move: Callable[[], object]) -> None:
+        """Move the timeline; looking at the past pauses training (End returns to live)."""
+        move()
+        if not self.timeline.live and not self.paused:
+            self.paused = True
+            self.say("paused while you look back: End returns to live, X resumes from here")
+
+    def resume_here(self) -> None:
+        """Continue training from the snapshot on show; what was recorded after it is dropped."""
+        position = self.timeline.position
+        if position is None:
+            self.say("already live: step back (←) or drag the timeline to pick a moment")
+            return
+        if self.dataset is None:
+            self.say("the data is not loaded yet")
+            return
+        snapshot = self.history[position]
+        if snapshot.state is None:  # a run file holds parameters only
+            self.trainer.load_parameters(snapshot.params)
+            self._new_history()
+            message = f"training from batch {snapshot.batches} of the loaded run, with a fresh optimizer: a new run"
+        else:
+            self.trainer.restore(snapshot.state)
+            dropped = self.history.truncate_after(position)
+            self.timeline.to_live()
+            message = f"resumed from batch {snapshot.batches}: {dropped} later snapshots dropped"
+        self.trainer.evaluate_test()
+        self.paused = False
+        self.say(message)
+
+    def _leave_run_file(self) -> None:
+        """Training on after a loaded run starts a new run from its last weights (the file has no optimizer state)."""
+        if self.run_file is not None:
+            self._new_history()
+            self.say("training on from the run's last weights, with a fresh optimizer: a new run")
+
+    def load_run(self, path: Path) -> bool:
+        """Show a recorded run (nnviz train --history): the timeline replays it; training waits."""
+        try:
+            history = load_run(path)
+        except NnvizError as error:
+            self.say(f"could not load: {error}")
+            return False
+        network = self.trainer.network
+        if list(history.config.layers) != network.layer_sizes or history.config.output != network.output.name:
+            self.say(f"could not load {path}: it holds a {list(history.config.layers)} {history.config.output} run, "
+                     f"this is a {network.layer_sizes} {network.output.name} network")
+            return False
+        self.trainer.set_activation(history.config.activation)
+        self.trainer.load_parameters(history[len(history) - 1].params)
+        self.history = history
+        self.run_file = Path(path)
+        self.timeline.follow(history)
+        self.timeline.to_start()
+        self.paused = True
+        self.say(f"loaded the run {path}: B plays it, ← → step, X trains on from the moment shown")
+        return True
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
@@ -271,6 +371,7 @@ class TrainingSession:
         self.trainer.load_parameters(loaded.flat_parameters())
         if self.dataset is not None:
             self.trainer.evaluate_test()
+            self._new_history()
         self.status = "ready" if self.dataset is not None else self.status
         self.say(f"loaded {path}")
         return True

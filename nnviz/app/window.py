@@ -81,6 +81,10 @@ class NnvizWindow(pyglet.window.Window):
         if button in _BUTTONS:
             self.core.mouse_press(x, y, _BUTTONS[button])
 
+    def on_mouse_release(self, x, y, button, modifiers):
+        if button in _BUTTONS:
+            self.core.mouse_release(x, y, _BUTTONS[button])
+
     def on_mouse_motion(self, x, y, dx, dy):
         self.core.mouse_motion(x, y, dx, dy)
 
@@ -98,6 +102,7 @@ class NnvizWindow(pyglet.window.Window):
         self.core.resize((width, height), self.get_framebuffer_size())
 
     def on_close(self):
+        self.core.stop_recording()  # the video is finished and keeps its name
         super().on_close()
         pyglet.app.exit()
 
