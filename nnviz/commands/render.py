@@ -29,7 +29,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 def run_render(args: argparse.Namespace) -> int:
     from nnviz.engine.camera import PRESET_NAMES
     from nnviz.engine.colormaps import COLORMAP_NAMES
-    from nnviz.app.frames import follow_network, live_frame
+    from nnviz.app.frames import follow_network, network_frame
     from nnviz.engine.offscreen import render_network_image
     from nnviz.engine.style import RenderStyle
     from nnviz.engine.image_io import save_png
@@ -57,7 +57,7 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(trainer.diverged)
 
     image, label = dataset.test_images[args.sample], int(dataset.test_labels[args.sample])
-    frame = live_frame(trainer, image, label)
+    frame = network_frame(trainer.network, image, label, samples_seen=trainer.samples_seen)
     style = follow_network(RenderStyle(colormap=args.colormap or COLORMAP_NAMES[0], threshold=args.threshold or 0.0),
                            trainer.network)
     rgb = render_network_image(frame, style, width=args.size[0], height=args.size[1], camera=args.camera,
