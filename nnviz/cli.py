@@ -1,4 +1,4 @@
-"""Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG).
+"""Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG), ``nnviz video`` (mp4).
 
 Builds the parser from nnviz.commands, runs the command asked for, and turns
 its errors into one line on stderr and an exit code.
@@ -12,12 +12,13 @@ import sys
 from nnviz.commands.options import OneLineErrorParser, add_data_options, add_model_options
 from nnviz.commands.render import add_render_options, run_render
 from nnviz.commands.train import add_train_options, run_train
+from nnviz.commands.video import add_video_options, run_video
 from nnviz.commands.window import add_app_options, run_app
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 
 #: Subcommand (None: none given) -> the function that runs it.
-RUN = {"train": run_train, "render": run_render, None: run_app}
+RUN = {"train": run_train, "render": run_render, "video": run_video, None: run_app}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(render, subcommand=True)
     add_data_options(render, subcommand=True)
     add_render_options(render)
+
+    video = commands.add_parser("video", help="replay a recorded run into an .mp4, no display needed",
+                                description="Replay a run recorded with 'nnviz train --history' offscreen "
+                                            "into an H.264 .mp4, HUD and timeline included.")
+    add_data_options(video, subcommand=True)
+    add_video_options(video)
     return parser
 
 

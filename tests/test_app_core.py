@@ -200,3 +200,35 @@ def test_a_click_on_the_rim_of_a_swollen_neuron_selects_it(make_core):
     core.mouse_motion(x, y, 0, 0)
     core.render()
     assert core.view.hovered == neuron
+
+
+def test_f9_records_the_window_to_an_mp4_in_real_time(make_core, tmp_path):
+    import imageio_ffmpeg
+
+    clock = [0.0]
+    core = make_core(size=(160, 96), clock=lambda: clock[0])
+    core.key_press("F9")
+    assert core.recorder is not None
+    for _ in range(3):
+        clock[0] += 0.1  # a slow window: 10 fps; the video repeats frames to keep 30 fps real time
+        core.render()
+    first = core.target.read_rgb()
+    core.key_press("F9")
+    assert core.recorder is None
+    videos = list(tmp_path.glob("nnviz-*.mp4"))
+    assert len(videos) == 1 and "recorded" in core.session.current_messages()[-1]
+    reader = imageio_ffmpeg.read_frames(str(videos[0]))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8).reshape(96, 160, 3) for f in reader]
+    assert meta["size"] == (160, 96) and len(frames) == int(0.3 * 30) + 1
+    assert np.abs(frames[-1].astype(int) - first).mean() < 4  # lossy, but the picture drawn
+
+
+def test_a_resize_stops_the_recording_and_keeps_the_file(make_core, tmp_path):
+    core = make_core(size=(160, 96))
+    core.key_press("F9")
+    core.render()
+    core.resize((200, 100))
+    core.render()
+    assert core.recorder is None and "changed size" in core.session.current_messages()[-1]
+    assert len(list(tmp_path.glob("nnviz-*.mp4"))) == 1

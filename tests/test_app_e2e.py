@@ -157,3 +157,24 @@ def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
     app.check_alive()
     app.key("space")
     app.wait_for(lambda s: not s["paused"], what="resumed")
+
+
+def test_dragging_the_timeline_looks_back_and_end_returns_live(app):
+    from nnviz.app.timeline import bar_rect
+
+    state = app.wait_for(lambda s: s["snapshots"] > 50, what="a recorded run")
+    width, height = state["window_size"]
+    left, bottom, bar_width, bar_height = bar_rect(width, height)
+    y = height - (bottom + bar_height / 2)  # xdotool counts rows from the top
+    app.xdotool("mousemove", "--window", app.window, str(int(left + bar_width - 2)), str(int(y)),
+                "mousedown", "1", "mousemove", "--window", app.window, str(int(left + bar_width * 0.3)), str(int(y)),
+                "mouseup", "1")
+    back = app.wait_for(lambda s: s["timeline_position"] is not None, what="looking back")
+    assert back["paused"] and back["selected"] is None
+    frozen = back["batches_trained"]
+    app.wait_frames(3)
+    assert app.state()["batches_trained"] == frozen  # the past is not trained on
+    app.key("End")
+    app.wait_for(lambda s: s["timeline_position"] is None, what="live again")
+    app.key("space")
+    app.wait_for(lambda s: not s["paused"] and s["batches_trained"] > frozen, what="training again")

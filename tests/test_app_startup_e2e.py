@@ -45,3 +45,28 @@ def test_first_start_downloads_while_the_window_is_up(tmp_path, mnist_dir, monke
             assert "Traceback" not in application.log()
         finally:
             application.close()
+
+
+def test_a_recorded_run_opens_for_replay(tmp_path, mnist_dir):
+    import subprocess
+    import sys
+
+    run = tmp_path / "run.npz"
+    trained = subprocess.run([sys.executable, "-m", "nnviz", "train", "--epochs", "1", "--layers", "784,16,10",
+                              "--data", str(mnist_dir), "--history", str(run)], capture_output=True, text=True,
+                             timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    application = App(tmp_path, "--data", str(mnist_dir), "--history", str(run), "--size", "480x360",
+                      layers=(784, 16, 10))
+    try:
+        state = application.wait_for(lambda s: s["data_loaded"], what="data loaded")
+        assert state["timeline_position"] == 0 and state["paused"] and state["snapshots"] > 200
+        application.key("b")
+        playing = application.wait_for(lambda s: s["replaying"] and s["timeline_position"] > 5, what="the replay")
+        assert playing["batches_trained"] == 0  # replaying trains nothing
+        application.key("End")
+        application.key("space")  # train on: a new run from the recorded run's last weights
+        application.wait_for(lambda s: s["batches_trained"] > 0 and s["timeline_position"] is None, what="training")
+        assert "Traceback" not in application.log()
+    finally:
+        application.close()

@@ -69,3 +69,47 @@ def test_bad_render_options_get_one_line(tmp_path, mnist_dir, args, message):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def _small_run(path, mnist_dir, batches=300):
+    from nnviz.data import load_dataset
+    from nnviz.model.config import TrainConfig
+    from nnviz.model.history import RunHistory
+    from nnviz.model.run_io import save_run
+    from nnviz.model.trainer import Trainer
+
+    data = load_dataset("mnist", mnist_dir)
+    trainer = Trainer(TrainConfig(layers=(784, 16, 10)), data.train_images, data.train_labels)
+    history = RunHistory()
+    history.attach(trainer)
+    trainer.train_batches(batches)
+    save_run(path, history)
+    return history
+
+
+def test_render_draws_the_snapshot_at_or_before_the_batch_asked_for(tmp_path, mnist_dir):
+    history = _small_run(tmp_path / "run.npz", mnist_dir)
+    asked = int(history.batches[-1]) - 1  # between the last two snapshots
+    shown = int(history.batches[history.index_at(asked)])
+    images = {}
+    for name, at in (("early", "0"), ("asked", str(asked)), ("before", str(shown))):
+        out = tmp_path / f"{name}.png"
+        result = render("--data", str(mnist_dir), "--history", str(tmp_path / "run.npz"), "--at", at,
+                        "--out", str(out), "--size", "160x96", "--samples", "0")
+        assert result.returncode == 0, result.stderr
+        images[name] = load_png(out)
+    assert f"at batch {shown} of" in result.stdout and shown < asked
+    np.testing.assert_array_equal(images["asked"], images["before"])
+    assert not np.array_equal(images["asked"], images["early"])
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--at", "5"], "--at needs --history"),
+    (["--history", "RUN", "--layers", "784,10"], "--layers cannot be combined with --history"),
+    (["--history", "RUN", "--at", "-1"], "--at -1: must be 0 or more"),
+])
+def test_history_option_errors_are_one_line(tmp_path, mnist_dir, args, message):
+    _small_run(tmp_path / "run.npz", mnist_dir, batches=3)
+    args = [str(tmp_path / "run.npz") if a == "RUN" else a for a in args]
+    result = render("--data", str(mnist_dir), "--out", str(tmp_path / "x.png"), *args)
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1

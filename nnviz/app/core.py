@@ -106,7 +106,7 @@ class AppCore:
                  framebuffer_size: tuple[int, int] | None = None, screenshot_dir: Path,
                  load_path: Path | None = None, target_fps: float = 60.0, max_speed: bool = False,
                  host: Host | None = None, overlay: Overlay | None = None, samples: int = 4,
-                 clock: Callable[[], float] = time.perf_counter):
+                 key_hints: bool = True, clock: Callable[[], float] = time.perf_counter):
         self.session = session
         self._actions = self._action_table()
         missing = sorted({b.action for b in keymap.BINDINGS} - set(self._actions))
@@ -119,6 +119,7 @@ class AppCore:
         self.screenshot_dir = Path(screenshot_dir)
         self.load_path = load_path
         self.samples = samples
+        self.key_hints = key_hints  # off where no one can press a key (videos)
         self.window_size = tuple(window_size)
         self.framebuffer_size = tuple(framebuffer_size or window_size)
         network = session.trainer.network
@@ -225,8 +226,8 @@ class AppCore:
         selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,
-                                       view.threshold),
-            timeline=hud_text.timeline_state(session, self._axis_end()),
+                                       view.threshold, key_hints=self.key_hints),
+            timeline=hud_text.timeline_state(session, self._axis_end(), key_hints=self.key_hints),
             image=frame.input_image if session.dataset is not None else None,
             true_text=session.class_name(label),
             predicted_text=session.class_name(predicted),
@@ -428,7 +429,8 @@ class AppCore:
         self.session.step_epoch()  # trained over the next frames, at max speed
 
     def _load(self) -> None:
-        """The weights saved last in this session, else --load FILE, else the newest in the save directory."""
+        """The weights saved last in this session, else --load FILE or --history RUN, else the newest in the
+        save directory."""
         saved = sorted(self.screenshot_dir.glob("nnviz-weights-*.npz"), key=lambda p: p.stat().st_mtime)
         path = self.session.last_saved or self.load_path or (saved[-1] if saved else None)
         if path is None:
@@ -470,7 +472,7 @@ class AppCore:
     def _record(self, target: OffscreenTarget) -> None:
         """Add this frame as often as real time asks: a slow window still gives a real-time video."""
         started, written = self._recording
-        if target.size != self.framebuffer_size or tuple(target.size) != tuple(self.recorder.size):
+        if tuple(target.size) != tuple(self.recorder.size):
             self.stop_recording("the window changed size: recording stopped")
             return
         due = int((self._clock() - started) * RECORDING_FPS) + 1
@@ -560,6 +562,11 @@ class AppCore:
             "messages": session.current_messages(),
             "fps": self.rates.fps,
             "train_samples_per_second": self.rates.samples_per_second,
+            "snapshots": len(session.history),
+            "timeline_position": session.timeline.position,
+            "replaying": session.timeline.replaying,
+            "line_mode": session.line_mode,
+            "recording": self.recorder is not None,
         }
 
     def release(self) -> None:

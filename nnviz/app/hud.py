@@ -37,7 +37,9 @@ HELP_GAP = 40
 
 
 class Hud:
-    def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]], image_shape: tuple[int, int]):
+    def __init__(self, width: int, height: int, help_rows: list[tuple[str, str]], image_shape: tuple[int, int],
+                 stats_refresh_seconds: float = STATS_REFRESH_SECONDS):
+        self.stats_refresh_seconds = stats_refresh_seconds
         self.batch = pyglet.graphics.Batch()  # everything U hides
         self.help_batch = pyglet.graphics.Batch()
         background = pyglet.graphics.Group(order=0)
@@ -144,7 +146,7 @@ class Hud:
         # does, and the ever-changing stats at most STATS_REFRESH_SECONDS apart.
         stats = "\n".join(state.lines)
         now = time.monotonic()
-        if stats != self.stats.text and now - self._stats_shown_at >= STATS_REFRESH_SECONDS:
+        if stats != self.stats.text and now - self._stats_shown_at >= self.stats_refresh_seconds:
             self._stats_shown_at = now
             self.stats.text = stats
             self._layout_stats()

@@ -45,7 +45,7 @@ def moment(session: TrainingSession) -> Moment:
 
 
 def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
-                threshold: float) -> list[str]:
+                threshold: float, key_hints: bool = True) -> list[str]:
     trainer, timeline = session.trainer, session.timeline
     now = moment(session)
     config = now.config
@@ -67,8 +67,9 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
         f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
         f"activation {config.activation}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
-        "H: help",
     ]
+    if key_hints:
+        lines.append("H: help")
     if session.status != "ready":
         lines.insert(1, session.status)
     return lines
@@ -97,7 +98,7 @@ def selection_lines(frame: FrameSnapshot, neuron: int, threshold: float) -> list
     return lines
 
 
-def timeline_state(session: TrainingSession, end: int) -> TimelineState:
+def timeline_state(session: TrainingSession, end: int, key_hints: bool = True) -> TimelineState:
     """The run's loss and test accuracy over samples seen, the moment on show, and a caption that says where."""
     timeline, history = session.timeline, session.history
     points = history.points
@@ -110,8 +111,9 @@ def timeline_state(session: TrainingSession, end: int) -> TimelineState:
     else:
         snapshot = history[timeline.position]
         state = "replaying" if timeline.replaying else "looking back"
-        where = (f"{state}: batch {snapshot.batches:,}, snapshot {timeline.position + 1} of {len(history)}"
-                 f"   ← → step, B play, X train on from here, End live")
+        where = f"{state}: batch {snapshot.batches:,}, snapshot {timeline.position + 1} of {len(history)}"
+        if key_hints:
+            where += "   ← → step, B play, X train on from here, End live"
     return TimelineState(
         end=end, shown=shown, live=timeline.live,
         loss=[(p.samples_seen, p.loss) for p in points],

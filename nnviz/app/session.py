@@ -26,9 +26,9 @@ from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
-from nnviz.model.history import RunHistory
+from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
 from nnviz.model.network import Network
-from nnviz.model.run_io import load_run
+from nnviz.model.run_io import is_run_file, load_run
 from nnviz.model.weights_io import LoadedWeights, load_weights, save_weights
 
 #: Initialisation that suits each activation when switching activation live.
@@ -36,7 +36,6 @@ PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_re
 #: Batches per frame for "+"/"-"; None trains as many as the frame budget allows.
 SPEED_LEVELS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, None)
 MESSAGE_SECONDS = 4.0
-DEFAULT_HISTORY_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -48,7 +47,7 @@ class Message:
 class TrainingSession:
     def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
                  loaded: LoadedWeights | None = None, dataset_title: str = "MNIST",
-                 input_shape: tuple[int, int] | None = None, history_bytes: int = DEFAULT_HISTORY_BYTES,
+                 input_shape: tuple[int, int] | None = None, history_bytes: int = DEFAULT_CAP_MB * 2**20,
                  clock: Callable[[], float] = time.monotonic):
         self.trainer = Trainer(config)
         if loaded is not None:
@@ -283,7 +282,10 @@ class TrainingSession:
         """Record a new run from the trainer as it is now."""
         self.run_file = None
         self.history = RunHistory(self.history_bytes)
-        self.history.attach(self.trainer)
+        try:
+            self.history.attach(self.trainer)
+        except ValueError as error:  # a cap too small for this network: train on, record nothing
+            self.say(f"no run history: {error}")
         self.timeline.follow(self.history)
 
     def look_back(self, move: Callable[[], object]) -> None:
@@ -329,6 +331,10 @@ class TrainingSession:
         except NnvizError as error:
             self.say(f"could not load: {error}")
             return False
+        return self.show_run(history, Path(path))
+
+    def show_run(self, history: RunHistory, path: Path) -> bool:
+        """Replay a loaded run; it must be of this network's shape."""
         network = self.trainer.network
         if list(history.config.layers) != network.layer_sizes or history.config.output != network.output.name:
             self.say(f"could not load {path}: it holds a {list(history.config.layers)} {history.config.output} run, "
@@ -337,7 +343,7 @@ class TrainingSession:
         self.trainer.set_activation(history.config.activation)
         self.trainer.load_parameters(history[len(history) - 1].params)
         self.history = history
-        self.run_file = Path(path)
+        self.run_file = path
         self.timeline.follow(history)
         self.timeline.to_start()
         self.paused = True
@@ -357,6 +363,9 @@ class TrainingSession:
         return path
 
     def load(self, path: Path) -> bool:
+        """Load weights, or a recorded run to replay."""
+        if is_run_file(path):
+            return self.load_run(path)
         try:
             loaded = load_weights(path)
         except NnvizError as error:

@@ -40,11 +40,11 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
     if loaded and "output" in changes and changes["output"] != loaded.config.output:
         raise NnvizError(f"--output {changes['output']} does not match {args.load}, trained with {loaded.config.output}")
     config = validate(config.replace(**changes))
-    _check_fits_dataset(config, args.dataset, args.load if loaded else None)
+    check_fits_dataset(config, args.dataset, args.load if loaded else None)
     return config, loaded
 
 
-def _check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None) -> None:
+def check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None) -> None:
     spec = dataset_spec(dataset)
     try:
         rows, columns = spec.image_shape

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from nnviz.arg_types import size_type
-from nnviz.commands.builders import build_config, build_trainer, check_drawable
+from nnviz.commands.builders import build_config, build_trainer, check_drawable, check_fits_dataset
 from nnviz.errors import NnvizError
 
 
@@ -24,6 +24,9 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threshold", type=float, default=None, metavar="W",
                        help="hide weights with |w| below W (default: automatic)")
     group.add_argument("--samples", type=int, default=4, metavar="N", help="multisampling (0 turns it off)")
+    group.add_argument("--history", metavar="RUN", help="draw a moment of a recorded run (nnviz train --history)")
+    group.add_argument("--at", type=int, default=None, metavar="BATCH",
+                       help="with --history: the last snapshot at or before this batch (default: the last)")
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -47,9 +50,24 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError(f"--steps {args.steps}: must be 0 or more")
     if args.samples < 0 or args.samples & (args.samples - 1):
         raise NnvizError(f"--samples {args.samples}: must be 0 or a power of two (2, 4, 8, ...)")
-    config, loaded = build_config(args)
+    if args.at is not None and not args.history:
+        raise NnvizError("--at needs --history RUN")
+    if args.at is not None and args.at < 0:
+        raise NnvizError(f"--at {args.at}: must be 0 or more")
+    if args.history:
+        run, loaded = _load_run(args), None
+        config = run.config
+        check_fits_dataset(config, args.dataset, args.history)
+    else:
+        run = None
+        config, loaded = build_config(args)
     check_drawable(config.layers)
     trainer, dataset = build_trainer(args, config, loaded)
+    moment = ""
+    if run is not None:
+        snapshot = run[run.index_at(args.at) if args.at is not None else len(run) - 1]
+        trainer.network.params[...] = snapshot.params
+        moment = f" at batch {snapshot.batches} of {args.history}"
     if not 0 <= args.sample < len(dataset.test_labels):
         raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(dataset.test_labels) - 1}")
     trainer.train_batches(args.steps)
@@ -63,6 +81,16 @@ def run_render(args: argparse.Namespace) -> int:
     rgb = render_network_image(frame, style, width=args.size[0], height=args.size[1], camera=args.camera,
                                samples=args.samples, input_shape=image.shape)
     save_png(out, rgb)
-    print(f"wrote {out} ({args.size[0]}x{args.size[1]}): showing test image {args.sample}, "
+    print(f"wrote {out} ({args.size[0]}x{args.size[1]}){moment}: showing test image {args.sample}, "
           f"a {dataset.class_names[label]}, predicted {dataset.class_names[frame.predicted_class]}")
     return 0
+
+
+def _load_run(args: argparse.Namespace):
+    """The recorded run --history names; it decides the network, so --load and --layers cannot also."""
+    from nnviz.model.run_io import load_run
+
+    for option, given in (("--load", args.load), ("--layers", args.layers), ("--steps", args.steps)):
+        if given:
+            raise NnvizError(f"{option} cannot be combined with --history: the run file holds the network")
+    return load_run(args.history)

@@ -14,12 +14,11 @@ from nnviz.commands.builders import build_config, build_trainer
 from nnviz.errors import NnvizError
 from nnviz.model import run_io, weights_io
 from nnviz.model.config import format_layers
-from nnviz.model.history import RunHistory
+from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
 from nnviz.model.trainer import Trainer
 
 #: Batches trained between progress-bar refreshes.
 PROGRESS_CHUNK = 50
-DEFAULT_HISTORY_MB = 256
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +28,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         help="record the run (snapshots to scrub and replay in the window) and save it as .npz")
     parser.add_argument("--history-mb", type=positive_number, metavar="MB",
                         help=f"memory the recorded run may take: the snapshots are thinned to fit "
-                             f"(default {DEFAULT_HISTORY_MB})")
+                             f"(default {DEFAULT_CAP_MB})")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -72,7 +71,7 @@ def _check_targets(args: argparse.Namespace) -> None:
 def _start_history(args: argparse.Namespace, trainer: Trainer) -> RunHistory | None:
     if not args.history:
         return None
-    megabytes = args.history_mb or DEFAULT_HISTORY_MB
+    megabytes = args.history_mb or DEFAULT_CAP_MB
     history = RunHistory(cap_bytes=int(megabytes * 2**20))
     try:
         history.attach(trainer)

@@ -7,11 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from nnviz.arg_types import frame_rate, size_type
-from nnviz.commands.builders import build_config, check_drawable
+from nnviz.arg_types import frame_rate, positive_number, size_type
+from nnviz.commands.builders import build_config, check_drawable, check_fits_dataset
 from nnviz.data import load_dataset
 from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
+from nnviz.model.history import DEFAULT_CAP_MB
+from nnviz.model.run_io import load_run
 
 
 def add_app_options(parser: argparse.ArgumentParser) -> None:
@@ -23,10 +25,22 @@ def add_app_options(parser: argparse.ArgumentParser) -> None:
                        help="initial window size (default: 1280x720)")
     group.add_argument("--screenshot-dir", metavar="DIR", default=".", help="where P / F12 saves screenshots")
     group.add_argument("--no-vsync", action="store_true", help="do not wait for the display's refresh")
+    group.add_argument("--history", metavar="RUN", help="open a recorded run (nnviz train --history) to replay")
+    group.add_argument("--history-mb", type=positive_number, default=DEFAULT_CAP_MB, metavar="MB",
+                       help=f"memory for the run's history while training (default: {DEFAULT_CAP_MB})")
 
 
 def run_app(args: argparse.Namespace) -> int:
-    config, loaded = build_config(args)
+    if args.history:  # the recorded run decides the network
+        if args.load or args.layers:
+            raise NnvizError(f"{'--load' if args.load else '--layers'} cannot be combined with --history: "
+                             "the run file holds the network")
+        run, loaded = load_run(args.history), None
+        config = run.config
+        check_fits_dataset(config, args.dataset, args.history)
+    else:
+        run = None
+        config, loaded = build_config(args)
     screenshot_dir = Path(args.screenshot_dir)
     if not screenshot_dir.is_dir():
         raise NnvizError(f"--screenshot-dir {args.screenshot_dir}: no such directory")
@@ -51,9 +65,13 @@ def run_app(args: argparse.Namespace) -> int:
         loaded=loaded,
         dataset_title=spec.title,
         input_shape=spec.image_shape,
+        history_bytes=int(args.history_mb * 2**20),
     )
+    if run is not None:
+        session.show_run(run, Path(args.history))
     window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps,
-                              screenshot_dir=screenshot_dir, load_path=Path(args.load) if args.load else None,
+                              screenshot_dir=screenshot_dir,
+                              load_path=Path(args.load or args.history) if args.load or args.history else None,
                               max_speed=args.speed == "max")
     session.start_loading()
     window.run()

@@ -14,6 +14,13 @@ _INSTALL_HINT = (
 )
 
 
+def context_error(error: BaseException, require: int = REQUIRED_GL_VERSION) -> NnvizError:
+    """The one-line error for a context that could not be made: the driver's reason and what to install."""
+    reason = " ".join(str(error).split()) or type(error).__name__
+    version = f"{require // 100}.{require % 100 // 10}"
+    return NnvizError(f"cannot create an offscreen OpenGL {version} context ({reason}); {_INSTALL_HINT}")
+
+
 def create_context(require: int = REQUIRED_GL_VERSION) -> moderngl.Context:
     """A standalone moderngl context on EGL: no window or display needed.
 
@@ -23,8 +30,7 @@ def create_context(require: int = REQUIRED_GL_VERSION) -> moderngl.Context:
     try:
         ctx = moderngl.create_standalone_context(backend="egl", require=require)
     except Exception as error:  # glcontext raises plain Exception subclasses
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise NnvizError(f"cannot create an offscreen OpenGL {require // 100}.{require % 100 // 10} context ({reason}); {_INSTALL_HINT}") from error
+        raise context_error(error, require) from error
     # Release GL objects with their Python owners: renderers made in a loop
     # (tests, batch rendering) must not leak textures.
     ctx.gc_mode = "auto"

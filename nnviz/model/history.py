@@ -32,6 +32,10 @@ GROWTH = 1.05
 OBJECT_BYTES = 2048
 
 
+#: Memory a run's history may hold unless told otherwise (--history-mb).
+DEFAULT_CAP_MB = 256
+
+
 @dataclass(frozen=True, eq=False)  # field-wise == would compare whole arrays
 class Snapshot:
     batches: int  # trainer.batches_trained when taken
@@ -55,7 +59,7 @@ class RunHistory:
     batch numbers (index_at) across training, not indices.
     """
 
-    def __init__(self, cap_bytes: int = 256 * 2**20, dense_batches: int = 200):
+    def __init__(self, cap_bytes: int = DEFAULT_CAP_MB * 2**20, dense_batches: int = 200):
         self.cap_bytes = int(cap_bytes)
         self.dense_batches = int(dense_batches)
         self._trainer: Trainer | None = None

@@ -25,6 +25,7 @@ file and what is wrong.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,15 @@ def save_run(path: str | os.PathLike, history: RunHistory, **extra) -> Path:
         "point_test_accuracy": np.array([p.test_accuracy for p in points], dtype=np.float64),
     }
     return npz_archive.write_atomically(path, arrays, WHAT)
+
+
+def is_run_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` looks like a run file (has snapshot parameters), from its zip directory alone."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "params.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def load_run(path: str | os.PathLike) -> RunHistory:
