@@ -1,4 +1,4 @@
-"""Regenerates the README's images: two offscreen renders and three window screenshots.
+"""Regenerates the README's images: two offscreen renders, a replay strip and three window screenshots.
 
     xvfb-run -a -s "-screen 0 1400x900x24" python docs/make_images.py --data DIR
 """
@@ -34,6 +34,27 @@ def screenshot(app: App, name: str) -> None:
     print(f"wrote {IMAGES / name}")
 
 
+def replay_strip(data: str, name: str, frames=(0, 3, 8, 19), size=(960, 540)) -> None:
+    """Four moments of one epoch, cut from what `nnviz video` made of `nnviz train --history`, at half size."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    from nnviz.engine.image_io import save_png
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run, video = Path(tmp) / "run.npz", Path(tmp) / "replay.mp4"
+        nnviz = [sys.executable, str(REPO / "main.py")]
+        subprocess.run([*nnviz, "train", "--epochs", "1", "--data", data, "--history", str(run)], check=True)
+        subprocess.run([*nnviz, "video", "--history", str(run), "--data", data, "--out", str(video),
+                        "--size", f"{size[0]}x{size[1]}", "--fps", "10", "--seconds", "2"], check=True)
+        reader = imageio_ffmpeg.read_frames(str(video))
+        next(reader)  # metadata
+        picked = [np.frombuffer(frame, np.uint8).reshape(size[1] // 2, 2, size[0] // 2, 2, 3).mean(axis=(1, 3))
+                  for index, frame in enumerate(reader) if index in frames]
+    save_png(IMAGES / name, np.hstack(picked).round().astype(np.uint8))
+    print(f"wrote {IMAGES / name}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
@@ -43,6 +64,7 @@ def main() -> int:
 
     render(args.data, "render-untrained.png", "--size", "1280x720")
     render(args.data, "render-trained.png", "--size", "1280x720", "--steps", "3000")
+    replay_strip(args.data, "replay-strip.png")
 
     with tempfile.TemporaryDirectory() as tmp:
         app = App(Path(tmp), "--data", args.data, "--size", "1280x720", "--speed", "max")

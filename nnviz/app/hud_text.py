@@ -61,9 +61,9 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
         f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
         now.where,
         f"samples/s  {samples_per_second:,.0f}",
-        f"loss       {now.loss:.4f}",
-        f"train acc  {now.train_accuracy:.2%}",
-        f"test acc   {now.test_accuracy:.2%}",
+        f"loss       {_figure(now.loss, '.4f')}",
+        f"train acc  {_figure(now.train_accuracy, '.2%')}",
+        f"test acc   {_figure(now.test_accuracy, '.2%')}",
         f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
         f"activation {config.activation}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
@@ -73,6 +73,11 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     if session.status != "ready":
         lines.insert(1, session.status)
     return lines
+
+
+def _figure(value: float, spec: str) -> str:
+    """A number, or a dash where there is none yet (before the first measurement)."""
+    return "-" if math.isnan(value) else format(value, spec)
 
 
 def weights_shown(frame: FrameSnapshot, neuron: int, threshold: float) -> int:
@@ -114,9 +119,12 @@ def timeline_state(session: TrainingSession, end: int, key_hints: bool = True) -
         where = f"{state}: batch {snapshot.batches:,}, snapshot {timeline.position + 1} of {len(history)}"
         if key_hints:
             where += "   ← → step, B play, X train on from here, End live"
+    # Snapshots of a live run carry the running loss: a curve from the first batch on, where the
+    # evaluated points come every 10,000 samples. A run file has the points only.
+    running = [(s.samples_seen, s.state.running_loss) for s in history if s.state is not None]
     return TimelineState(
         end=end, shown=shown, live=timeline.live,
-        loss=[(p.samples_seen, p.loss) for p in points],
+        loss=running if len(running) >= 2 else [(p.samples_seen, p.loss) for p in points],
         accuracy=[(p.samples_seen, p.test_accuracy) for p in points],
         caption=f"{figures}   {where}".rstrip(),
     )
