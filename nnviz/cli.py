@@ -1,4 +1,5 @@
-"""Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG), ``nnviz video`` (mp4).
+"""Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG), ``nnviz video`` (mp4),
+``nnviz predict`` (your own images).
 
 Builds the parser from nnviz.commands, runs the command asked for, and turns
 its errors into one line on stderr and an exit code.
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from nnviz.commands.options import OneLineErrorParser, add_data_options, add_model_options
+from nnviz.commands.predict import add_predict_options, run_predict
 from nnviz.commands.render import add_render_options, run_render
 from nnviz.commands.train import add_train_options, run_train
 from nnviz.commands.video import add_video_options, run_video
@@ -18,7 +20,7 @@ from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 
 #: Subcommand (None: none given) -> the function that runs it.
-RUN = {"train": run_train, "render": run_render, "video": run_video, None: run_app}
+RUN = {"train": run_train, "render": run_render, "video": run_video, "predict": run_predict, None: run_app}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
                                             "into an H.264 .mp4, HUD and timeline included.")
     add_data_options(video, subcommand=True)
     add_video_options(video)
+
+    predict = commands.add_parser(
+        "predict", help="classify your own pictures of digits with saved weights",
+        description="Classify pictures of digits (PNG or JPEG, any size, dark on light or light on dark) with "
+                    "weights saved by 'nnviz train --save'. Each picture is made MNIST-like first: cropped to "
+                    "the ink, scaled so its longer side is 20 pixels, centred by centre of mass in 28x28. "
+                    "Prints the class and the top 3 probabilities; for a network with sigmoid outputs the "
+                    "'probabilities' are the outputs divided by their sum. Exit status 2 if any picture "
+                    "could not be read (the others are still classified).")
+    add_predict_options(predict)
     return parser
 
 

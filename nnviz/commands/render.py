@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nnviz.arg_types import size_type
 from nnviz.commands.builders import build_config, build_trainer, check_drawable, check_fits_dataset
+from nnviz.data.digits import load_digit_image
 from nnviz.errors import NnvizError
 
 
@@ -19,7 +20,11 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
                        help="default: 1280x720")
     group.add_argument("--camera", default="default", help="default, front, side, top or input")
     group.add_argument("--steps", type=int, default=0, metavar="N", help="train N mini-batches before rendering")
-    group.add_argument("--sample", type=int, default=0, metavar="I", help="index of the test-set image shown")
+    group.add_argument("--sample", type=int, default=None, metavar="I",
+                       help="index of the test-set image shown (default: 0)")
+    group.add_argument("--digit", metavar="IMAGE",
+                       help="show your own picture of a digit (PNG or JPEG), made MNIST-like as 'nnviz predict' does, "
+                            "instead of a test-set image")
     group.add_argument("--colormap", default=None, help="weight colours, e.g. coolwarm or a colour-blind-safe one")
     group.add_argument("--threshold", type=float, default=None, metavar="W",
                        help="hide weights with |w| below W (default: automatic)")
@@ -54,6 +59,10 @@ def run_render(args: argparse.Namespace) -> int:
         raise NnvizError("--at needs --history RUN")
     if args.at is not None and args.at < 0:
         raise NnvizError(f"--at {args.at}: must be 0 or more")
+    if args.digit is not None and args.sample is not None:
+        raise NnvizError(f"--digit {args.digit} and --sample {args.sample}: choose one image to show, not both")
+    sample = 0 if args.sample is None else args.sample
+    digit = _load_digit(args.digit) if args.digit is not None else None  # before loading data and training
     if args.history:
         run, loaded = _load_run(args), None
         config = run.config
@@ -68,22 +77,33 @@ def run_render(args: argparse.Namespace) -> int:
         snapshot = run[run.index_at(args.at) if args.at is not None else len(run) - 1]
         trainer.network.params[...] = snapshot.params
         moment = f" at batch {snapshot.batches} of {args.history}"
-    if not 0 <= args.sample < len(dataset.test_labels):
-        raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(dataset.test_labels) - 1}")
+    if not 0 <= sample < len(dataset.test_labels):
+        raise NnvizError(f"--sample {sample}: must be between 0 and {len(dataset.test_labels) - 1}")
     trainer.train_batches(args.steps)
     if trainer.diverged:
         raise NnvizError(trainer.diverged)
 
-    image, label = dataset.test_images[args.sample], int(dataset.test_labels[args.sample])
+    if digit is not None:  # the picture's class is unknown
+        image, label = digit, None
+    else:
+        image, label = dataset.test_images[sample], int(dataset.test_labels[sample])
     frame = network_frame(trainer.network, image, label, samples_seen=trainer.samples_seen)
     style = follow_network(RenderStyle(colormap=args.colormap or COLORMAP_NAMES[0], threshold=args.threshold or 0.0),
                            trainer.network)
     rgb = render_network_image(frame, style, width=args.size[0], height=args.size[1], camera=args.camera,
                                samples=args.samples, input_shape=image.shape)
     save_png(out, rgb)
-    print(f"wrote {out} ({args.size[0]}x{args.size[1]}){moment}: showing test image {args.sample}, "
-          f"a {dataset.class_names[label]}, predicted {dataset.class_names[frame.predicted_class]}")
+    shown = args.digit if digit is not None else f"test image {sample}, a {dataset.class_names[label]}"
+    print(f"wrote {out} ({args.size[0]}x{args.size[1]}){moment}: showing {shown}, "
+          f"predicted {dataset.class_names[frame.predicted_class]}")
     return 0
+
+
+def _load_digit(path: str):
+    try:
+        return load_digit_image(path)
+    except NnvizError as error:  # it names the file; say which option gave it
+        raise NnvizError(f"--digit {error}") from None
 
 
 def _load_run(args: argparse.Namespace):
