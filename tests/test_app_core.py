@@ -232,3 +232,17 @@ def test_a_resize_stops_the_recording_and_keeps_the_file(make_core, tmp_path):
     core.render()
     assert core.recorder is None and "changed size" in core.session.current_messages()[-1]
     assert len(list(tmp_path.glob("nnviz-*.mp4"))) == 1
+
+
+def test_the_hud_names_the_three_likeliest_classes(make_core):
+    core = make_core()
+    core.session.trainer.train_batches(60)
+    core.render()
+    outputs = core.frame.layer_activations(3)
+    best = np.argsort(outputs)[::-1][:3]
+    expected = "  ".join(f"{i} {outputs[i] / outputs.sum():.0%}" for i in best)
+    hud = core.hud_state()
+    assert hud.top_classes == expected and hud.top_classes.startswith(str(core.frame.predicted_class))
+    marks = hud.outputs
+    assert [m.label for m in marks] == [str(i) for i in range(10)]
+    np.testing.assert_allclose([m.probability for m in marks], outputs / outputs.sum(), rtol=1e-5)

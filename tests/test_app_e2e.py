@@ -139,6 +139,7 @@ def test_u_hides_the_hud_for_a_clean_screenshot(app):
     assert corner_with.max() > 150 and corner_without.max() < corner_with.max()
     app.key("u")
     app.wait_for(lambda s: s["hud_visible"], what="HUD back")
+    app.resize(480, 360)
 
 
 def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
@@ -147,7 +148,7 @@ def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
     name, without = app.screenshot()
     app.key("h")
     app.wait_for(lambda s: s["help_visible"], what="help shown")
-    _, with_help = app.screenshot(name)
+    _, with_help = app.screenshot()
     height, width, _ = without.shape
     changed = np.abs(with_help - without).max(axis=2) > 40
     centre = changed[height // 3: 2 * height // 3, width // 4: 3 * width // 4]
@@ -178,3 +179,49 @@ def test_dragging_the_timeline_looks_back_and_end_returns_live(app):
     app.wait_for(lambda s: s["timeline_position"] is None, what="live again")
     app.key("space")
     app.wait_for(lambda s: not s["paused"] and s["batches_trained"] > frozen, what="training again")
+
+
+def test_drawing_a_digit_with_real_mouse_drags(app):
+    app.key("i")
+    app.wait_for(lambda s: s["drawing"], what="drawing mode")
+    height = app.state()["window_size"][1]
+    path = [app.screen_position(0, 28 * 10 + col) for col in range(6, 22, 2)]
+    x, y = path[0]
+    app.xdotool("mousemove", "--window", app.window, str(int(x)), str(int(height - y)), "mousedown", "1")
+    for x, y in path[1:]:
+        app.xdotool("mousemove", "--window", app.window, str(int(x)), str(int(height - y)))
+        app.wait_frames(1)
+    app.wait_frames(2)  # the last drag event drawn before the button goes up
+    app.xdotool("mouseup", "1")
+    state = app.wait_for(lambda s: len(s["ink_cells"]) > 10, what="ink on the grid")
+    rows, cols = zip(*(divmod(cell, 28) for cell in state["ink_cells"]))
+    assert set(rows) <= {9, 10, 11} and min(cols) <= 7 and max(cols) >= 19  # along the drag, nowhere else
+    assert state["predicted"] is not None
+    app.key("BackSpace")
+    app.wait_for(lambda s: s["ink_cells"] == [], what="cleared")
+    app.key("i")
+    app.wait_for(lambda s: not s["drawing"], what="drawing ended")
+
+
+def test_output_spheres_carry_their_class_and_a_probability_bar(app):
+    app.resize(960, 540)  # room beside the output layer for its labels
+    app.key("Home")
+    app.key("u")  # panels away; the labels belong to the scene and stay
+    app.wait_for(lambda s: not s["hud_visible"] and s["predicted"] is not None, what="HUD hidden")
+    path, shot = app.screenshot()
+    height, width, _ = shot.shape
+    state = app.state()
+    predicted = state["predicted"]
+    text, bars = [], []
+    for index in range(10):
+        x, y = app.screen_position(3, index, state)
+        row, col = int(height - y), int(x)
+        label = shot[row - 14: row + 1, col + 6: col + 40]  # the class name sits above the bar
+        text.append(int((label.min(axis=2) > 150).sum()))  # light grey glyphs
+        bar = shot[row + 1: row + 10, col + 6: col + 70]
+        bars.append(int(((bar[:, :, 0] > 200) & (bar[:, :, 1] > 150) & (bar[:, :, 2] < 140)).sum()))
+    assert min(text) > 5, (text, path)  # every output has its label
+    assert bars[predicted] == max(bars) and bars[predicted] > 20, bars  # the likeliest class: the longest bar
+    app.key("u")
+    app.wait_for(lambda s: s["hud_visible"], what="HUD back")
+    app.resize(480, 360)

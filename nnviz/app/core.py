@@ -25,7 +25,8 @@ from nnviz.app.camera_rig import CameraRig
 from nnviz.app.files import unique_path
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
-from nnviz.app.hud_state import HudState
+from nnviz.app.hud_layout import contains, draw_button_rect
+from nnviz.app.hud_state import HudState, OutputMark
 from nnviz.app.session import TrainingSession
 from nnviz.app.timeline import bar_rect
 from nnviz.engine import colormaps
@@ -35,6 +36,7 @@ from nnviz.engine.layout import layout_network
 from nnviz.engine.network_renderer import NetworkRenderer
 from nnviz.engine.offscreen import OffscreenTarget
 from nnviz.engine.picking import pick_sphere
+from nnviz.engine.rules import OUTER_RING_EXTENT
 from nnviz.engine.style import RenderStyle
 from nnviz.errors import NnvizError
 
@@ -72,6 +74,7 @@ class ViewState:
     mouse: tuple[float, float] | None = None  # window point, y up; None when outside
     mouse_captured: bool = False
     scrubbing: bool = False  # the left button went down on the timeline and is still held
+    stroking: str | None = None  # the button painting (left) or erasing (right) a drawn digit
     help_visible: bool = False
     hud_visible: bool = True
     colormap_index: int = 0
@@ -165,7 +168,7 @@ class AppCore:
             self.draw_seconds = 0.0
             return
         start = self._clock()
-        self.frame = self.session.frame()
+        self.frame = self.session.frame(show_ink=self.view.stroking is not None)
         self._update_style()
         self.renderer.prepare(self.frame, self.style)
         # After prepare: hovering uses the radii this frame draws.
@@ -234,7 +237,22 @@ class AppCore:
             correct=None if label is None or predicted is None else predicted == label,
             selection_lines=selection,
             messages=session.current_messages(),
+            top_classes=hud_text.top_classes(frame, session.class_name) if predicted is not None else "",
+            outputs=self._output_marks(),
+            drawing=session.drawing is not None,
         )
+
+    def _output_marks(self) -> list[OutputMark]:
+        """Each output sphere's class and probability, placed just right of the sphere as seen now."""
+        layout, frame, camera = self.layout, self.frame, self.rig.camera
+        output = len(layout.layer_sizes) - 1
+        first = int(layout.layer_offsets[output])
+        centres = layout.layer_positions(output).astype(np.float64)
+        radii = self.renderer.drawn_radii[first:first + len(centres), None]
+        edges = camera.project(centres + camera.right * radii * OUTER_RING_EXTENT, *self.window_size)
+        probabilities = hud_text.probabilities(frame.layer_activations(output))
+        return [OutputMark(float(x), float(y), self.session.class_name(i), float(p))
+                for i, ((x, y), p) in enumerate(zip(edges, probabilities)) if np.isfinite(x)]
 
     # ------------------------------------------------------------ input
     def key_press(self, name: str, shift: bool = False) -> None:
@@ -262,13 +280,20 @@ class AppCore:
 
     def mouse_drag(self, x: float, y: float, dx: float, dy: float, buttons: set[str]) -> None:
         self.view.mouse = (x, y)
-        if self.view.scrubbing and LEFT in buttons:
+        if self.view.stroking in buttons:
+            self._paint(x, y)
+        elif self.view.scrubbing and LEFT in buttons:
             self._scrub(x)
         elif RIGHT in buttons:
             self.rig.drag(dx, dy)
 
     def mouse_press(self, x: float, y: float, button: str) -> None:
+        if self.session.drawing is not None and not self._on_timeline(x, y) and self._paint(x, y, button):
+            return
         if button != LEFT:
+            return
+        if self.view.hud_visible and contains(draw_button_rect(*self.window_size, self.session.input_shape), x, y):
+            self.session.toggle_drawing()
             return
         if self._on_timeline(x, y):
             self.view.scrubbing = True
@@ -280,6 +305,26 @@ class AppCore:
     def mouse_release(self, x: float, y: float, button: str) -> None:
         if button == LEFT:
             self.view.scrubbing = False
+        if button == self.view.stroking:
+            self.view.stroking = None
+            if self.session.drawing is not None:
+                self.session.drawing.end_stroke()
+
+    def _paint(self, x: float, y: float, button: str | None = None) -> bool:
+        """Paint (left) or erase (right) where the mouse ray meets the input grid; a press must land on it."""
+        drawing = self.session.drawing
+        width, height = self.window_size
+        origin, direction = self.rig.camera.ray(x, y, width, height)
+        point = self.layout.sheet_point(0, origin, direction)
+        if drawing is None or point is None:
+            return False
+        if button is not None:  # a new stroke starts only on the grid (with a little slack)
+            rows, cols = self.layout.layer_shapes[0]
+            if not (-1 <= point[0] <= rows and -1 <= point[1] <= cols):
+                return False
+            self.view.stroking = button
+        drawing.stroke(*point, erase=self.view.stroking == RIGHT)
+        return True
 
     def _on_timeline(self, x: float, y: float) -> bool:
         if not self.view.hud_visible or not len(self.session.history):
@@ -370,6 +415,8 @@ class AppCore:
             "replay_speed": lambda: session.say(f"replay: {session.timeline.cycle_speed():g} snapshots per second"),
             "resume_here": session.resume_here,
             "cycle_line_mode": session.cycle_line_mode,
+            "toggle_drawing": session.toggle_drawing,
+            "clear_drawing": session.clear_drawing,
         }
         for binding in keymap.BINDINGS:
             if binding.action.startswith("activation_"):
@@ -567,6 +614,10 @@ class AppCore:
             "replaying": session.timeline.replaying,
             "line_mode": session.line_mode,
             "recording": self.recorder is not None,
+            "drawing": session.drawing is not None,
+            # Grid cells the drawn digit inks (as drawn, not normalised): where the cursor went.
+            "ink_cells": [] if session.drawing is None else np.flatnonzero(session.drawing.ink() > 127).tolist(),
+            "predicted": None if self.frame is None else self.frame.predicted_class,
         }
 
     def release(self) -> None:

@@ -24,12 +24,14 @@ MODE_TITLES = {
 
 
 def network_frame(network: Network, image: np.ndarray, label: int | None, *, answer: bool = True,
-                  samples_seen: int = 0, mode: str = "weights",
-                  reference: np.ndarray | None = None) -> FrameSnapshot:
+                  samples_seen: int = 0, mode: str = "weights", reference: np.ndarray | None = None,
+                  shown_pixels: np.ndarray | None = None) -> FrameSnapshot:
     """The network's parameters now (copied) and its activations for `image` (H, W) uint8.
 
     answer=False leaves the prediction out (no data yet); `reference` holds the
-    flat parameters the "change" mode subtracts.
+    flat parameters the "change" mode subtracts; `shown_pixels` (uint8, the
+    input's shape) is drawn on the input grid instead of `image` (a stroke
+    being drawn, while the network sees it normalised).
     """
     pixels = image.reshape(-1).astype(np.float32) * np.float32(1.0 / 255.0)
     activations = network.forward(pixels)
@@ -45,6 +47,8 @@ def network_frame(network: Network, image: np.ndarray, label: int | None, *, ans
         deltas, gradients = network.backprop_one(pixels, label)
         edge_channels["gradient"] = np.concatenate([g.ravel() for g in gradients]).astype(np.float32)
         neuron_channels["delta"] = np.concatenate([inputs, *deltas]).astype(np.float32)
+    if shown_pixels is not None:
+        activations[0] = shown_pixels.reshape(-1).astype(np.float32) * np.float32(1.0 / 255.0)
     return FrameSnapshot(
         layer_sizes=tuple(network.layer_sizes),
         weights=weights,

@@ -13,12 +13,12 @@ import time
 import numpy as np
 import pyglet
 
+from nnviz.app.hud_layout import CAPTION_WIDTH, DIGIT_SCALE, MARGIN, digit_panel_rect, draw_button_rect
 from nnviz.app.hud_state import HudState, TimelineState
 from nnviz.app.timeline import axis_fraction, bar_rect
 
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
-MARGIN = 12
 PANEL_COLOR = (8, 12, 28, 200)
 TEXT_COLOR = (220, 228, 240, 255)
 DIM_TEXT = (150, 160, 180, 255)
@@ -27,8 +27,13 @@ ACCURACY_COLOR = (90, 220, 120, 255)
 RIGHT_COLOR = (90, 220, 120, 255)
 WRONG_COLOR = (255, 90, 80, 255)
 PLAYHEAD_COLOR = (255, 255, 255, 230)
+BAR_COLOR = (255, 200, 90, 255)
+BUTTON_COLOR = (40, 60, 110, 220)
+DRAWING_BUTTON_COLOR = (150, 70, 40, 230)
+BAR_TRACK_COLOR = (60, 66, 90, 200)
+OUTPUT_BAR_WIDTH = 36  # pixels for probability 1
+OUTPUT_FONT_SIZE = 10
 PAST_PLAYHEAD_COLOR = (120, 200, 255, 255)
-DIGIT_SCALE = 4
 MAX_PLOT_POINTS = 200
 STATS_REFRESH_SECONDS = 0.1
 HELP_LAYOUT_WIDTH = 1000  # wraps nothing: panels are sized to the text's own width
@@ -64,10 +69,17 @@ class Hud:
         self._digit_bytes: bytes | None = None
         # Pixels on screen, sized for the input from the start: the panel keeps its place before any image.
         self._digit_size = (image_shape[1] * DIGIT_SCALE, image_shape[0] * DIGIT_SCALE)
-        self.digit_caption = pyglet.text.Label("", multiline=True, width=170, anchor_y="top", **label)
+        self.digit_caption = pyglet.text.Label("", multiline=True, width=CAPTION_WIDTH, anchor_y="top", **label)
         self.selection = pyglet.text.Label("", multiline=True, width=300, anchor_y="top", **label)
+        self.draw_button = pyglet.shapes.Rectangle(0, 0, 10, 10, color=BUTTON_COLOR, batch=self.batch, group=background)
+        self.draw_button_text = pyglet.text.Label("", anchor_x="center", anchor_y="center",
+                                                  **{**label, "font_size": FONT_SIZE - 1})
         self.selection_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
                                                        group=background)
+        self.output_batch = pyglet.graphics.Batch()  # labels beside the output spheres: part of the scene
+        self._output_label = dict(font_name=FONT, font_size=OUTPUT_FONT_SIZE, color=TEXT_COLOR,
+                                  batch=self.output_batch, group=foreground, anchor_y="center")
+        self._output_marks: list[tuple[pyglet.text.Label, pyglet.shapes.Rectangle, pyglet.shapes.Rectangle]] = []
         self.message_batch = pyglet.graphics.Batch()
         self.messages = pyglet.text.Label("", multiline=True, width=900, anchor_x="center", anchor_y="bottom",
                                           align="center", **{**label, "batch": self.message_batch})
@@ -129,14 +141,22 @@ class Hud:
 
     def _layout_digit(self) -> None:
         width, height = self._digit_size
-        right, top = self.width - MARGIN, self.height - MARGIN
-        self.digit_panel.position = (right - width - 16, top - height - 16 - 44)
-        self.digit_panel.width, self.digit_panel.height = width + 16, height + 16 + 44
+        top = self.height - MARGIN
+        image_shape = (height // DIGIT_SCALE, width // DIGIT_SCALE)
+        x, y, panel_width, panel_height = digit_panel_rect(self.width, self.height, image_shape)
+        self.digit_panel.position = (x, y)
+        self.digit_panel.width, self.digit_panel.height = panel_width, panel_height
         if self.digit_sprite is not None:
-            self.digit_sprite.position = (right - width - 8, top - height - 8, 0)
-        self.digit_caption.position = (right - width - 8, top - height - 14, 0)
-        self.selection.position = (right - 300, top - height - 90, 0)
-        self.selection_panel.position = (right - 308, top - height - 90 - self.selection.content_height - 8)
+            self.digit_sprite.position = (x + (panel_width - width) / 2, top - height - 8, 0)
+        self.digit_caption.position = (x + 8, top - height - 14, 0)
+        bx, by, bw, bh = draw_button_rect(self.width, self.height, image_shape)
+        self.draw_button.position = (bx, by)
+        self.draw_button.width, self.draw_button.height = bw, bh
+        self.draw_button_text.position = (bx + bw / 2, by + bh / 2, 0)
+        right = self.width - MARGIN
+        below = by - 12
+        self.selection.position = (right - 300, below, 0)
+        self.selection_panel.position = (right - 308, below - self.selection.content_height - 8)
         self.selection_panel.width = 308
         self.selection_panel.height = self.selection.content_height + 16 if self.selection.text else 0
 
@@ -151,12 +171,33 @@ class Hud:
             self.stats.text = stats
             self._layout_stats()
         self._update_digit(state)
+        _set_text(self.draw_button_text, "stop drawing (I)" if state.drawing else "draw your own digit (I)")
+        self.draw_button.color = DRAWING_BUTTON_COLOR if state.drawing else BUTTON_COLOR
         selection = "\n".join(state.selection_lines)
         if selection != self.selection.text:
             self.selection.text = selection
             self._layout_digit()
         _set_text(self.messages, "\n".join(state.messages))
         self._update_timeline(state.timeline)
+        self._update_outputs(state.outputs)
+
+    def _update_outputs(self, marks) -> None:
+        """Class label and probability bar beside each output sphere (moved every frame: the camera moves)."""
+        while len(self._output_marks) < len(marks):
+            track = pyglet.shapes.Rectangle(0, 0, OUTPUT_BAR_WIDTH, 3, color=BAR_TRACK_COLOR, batch=self.output_batch,
+                                            group=self._groups[0])
+            bar = pyglet.shapes.Rectangle(0, 0, 0, 3, color=BAR_COLOR, batch=self.output_batch, group=self._groups[1])
+            self._output_marks.append((pyglet.text.Label("", **self._output_label), track, bar))
+        for index, (label, track, bar) in enumerate(self._output_marks):
+            shown = index < len(marks)
+            label.visible = track.visible = bar.visible = shown
+            if not shown:
+                continue
+            mark = marks[index]
+            _set_text(label, mark.label)
+            label.position = (mark.x + 4, mark.y + 5, 0)
+            track.position = bar.position = (mark.x + 4, mark.y - 7)
+            bar.width = OUTPUT_BAR_WIDTH * min(max(mark.probability, 0.0), 1.0)
 
     def _update_digit(self, state: HudState) -> None:
         if state.image is not None:
@@ -175,7 +216,8 @@ class Hud:
                     self.digit_sprite.image = image
                 self._layout_digit()
         verdict = "" if state.correct is None else ("  ✓" if state.correct else "  ✗")
-        if _set_text(self.digit_caption, f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}"):
+        caption = f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}\n{state.top_classes}"
+        if _set_text(self.digit_caption, caption):
             colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
             self.digit_caption.color = colour
 
@@ -203,6 +245,7 @@ class Hud:
     # ------------------------------------------------------------------ draw
     def draw(self, state: HudState, show_hud: bool, show_help: bool) -> None:
         self.update(state)
+        self.output_batch.draw()  # the output layer's labels belong to the scene: shown with the HUD hidden too
         if show_hud:
             self.batch.draw()
         self.message_batch.draw()  # feedback for keys stays visible with the rest hidden

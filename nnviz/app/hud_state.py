@@ -19,6 +19,16 @@ class TimelineState:
     caption: str = ""
 
 
+@dataclass(frozen=True)
+class OutputMark:
+    """An output neuron's class label and probability bar, beside its sphere on screen."""
+
+    x: float  # window pixels (y up) of the sphere's right edge
+    y: float
+    label: str
+    probability: float  # 0..1
+
+
 @dataclass
 class HudState:
     lines: list[str]
@@ -28,4 +38,7 @@ class HudState:
     predicted_text: str = "-"
     correct: bool | None = None
     selection_lines: list[str] = field(default_factory=list)
+    top_classes: str = ""  # "7 91%  1 4%  9 2%"
+    drawing: bool = False  # drawing a digit (the button says how to stop)
+    outputs: list[OutputMark] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)

@@ -128,3 +128,17 @@ def timeline_state(session: TrainingSession, end: int, key_hints: bool = True) -
         accuracy=[(p.samples_seen, p.test_accuracy) for p in points],
         caption=f"{figures}   {where}".rstrip(),
     )
+
+
+def probabilities(outputs: np.ndarray) -> np.ndarray:
+    """The output layer as probabilities: softmax's already are; sigmoid outputs are scaled to sum to 1."""
+    outputs = np.clip(np.asarray(outputs, dtype=np.float64), 0.0, None)
+    total = outputs.sum()
+    return outputs / total if total > 0 else np.full(len(outputs), 1.0 / len(outputs))
+
+
+def top_classes(frame: FrameSnapshot, class_name, count: int = 3) -> str:
+    """ "7 91%  1 4%  9 2%": the likeliest classes for the input on show."""
+    chances = probabilities(frame.layer_activations(len(frame.layer_sizes) - 1))
+    best = np.argsort(chances)[::-1][:count]
+    return "  ".join(f"{class_name(int(i))} {chances[i]:.0%}" for i in best)

@@ -40,6 +40,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("_3",), "activation_relu", "activation: ReLU"),
     Binding(("_4",), "activation_leaky_relu", "activation: leaky ReLU"),
     Binding(("R",), "reset", "reset the network to fresh random weights"),
+    Binding(("I",), "toggle_drawing", "draw your own digit on the input grid (left paints, right erases)"),
+    Binding(("BACKSPACE", "DELETE"), "clear_drawing", "clear the digit you drew"),
     Binding(("T",), "next_wrong", "show the next test digit the network gets wrong", shift=True),
     Binding(("T",), "next_sample", "show the next test digit"),
     Binding(("K",), "save", "save weights (.npz, timestamped)"),
@@ -97,7 +99,8 @@ def help_lines() -> list[tuple[str, str]]:
 
 _PRETTY = {"BRACKETLEFT": "[", "BRACKETRIGHT": "]", "PLUS": "+", "EQUAL": "=", "MINUS": "-", "PERIOD": ".",
            "COMMA": ",", "NUM_ADD": "num +", "NUM_SUBTRACT": "num -", "ESCAPE": "Esc", "SPACE": "Space",
-           "RIGHT": "→", "LEFT": "←", "HOME": "Home", "END": "End", "TAB": "Tab"}
+           "RIGHT": "→", "LEFT": "←", "HOME": "Home", "END": "End", "TAB": "Tab",
+           "BACKSPACE": "Backspace", "DELETE": "Delete"}
 
 
 def _key_name(symbol: str) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from nnviz.app.files import unique_path
 from nnviz.app.frames import LINE_MODES, MODE_TITLES, network_frame
 from nnviz.app.timeline import Timeline
-from nnviz.app.input_source import BlankInput, InputSource, TestSetInput
+from nnviz.app.input_source import BlankInput, DrawnDigit, InputSource, TestSetInput
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
@@ -62,6 +62,7 @@ class TrainingSession:
         self.dataset_title = dataset_title
         self.input_shape = input_shape or _grid_shape(config.layers[0])
         self.input: InputSource = BlankInput(self.input_shape)
+        self._input_before_drawing: InputSource | None = None
         self.paused = False
         self.max_speed = False
         self.speed_level = len(SPEED_LEVELS) - 1
@@ -115,7 +116,11 @@ class TrainingSession:
             self.say(self.status)
             return
         self.dataset = data
-        self.input = TestSetInput(data.test_images, data.test_labels)
+        test_set = TestSetInput(data.test_images, data.test_labels)
+        if self.drawing is None:
+            self.input = test_set
+        else:  # drawing since before the data came: the test set is what drawing ends in
+            self._input_before_drawing = test_set
         self.trainer.evaluate_test()
         if self.run_file is None:
             self._new_history()
@@ -255,9 +260,13 @@ class TrainingSession:
         if isinstance(self.input, TestSetInput) and not self.input.next_wrong(self.trainer.network.predict):
             self.say("the network gets every test image right")
 
-    def frame(self) -> FrameSnapshot:
-        """What to draw now: the network at the moment the timeline shows, and its answer for the input on show."""
+    def frame(self, show_ink: bool = False) -> FrameSnapshot:
+        """What to draw now: the network at the moment the timeline shows, and its answer for the input on show.
+
+        show_ink: a digit being drawn shows on the grid as drawn (the network still sees it normalised).
+        """
         image, label = self.sample()
+        shown = self.input.ink() if show_ink and isinstance(self.input, DrawnDigit) else None
         history, position = self.history, self.timeline.position
         if position is None:
             network, samples = self.trainer.network, self.trainer.samples_seen
@@ -270,8 +279,29 @@ class TrainingSession:
             config = snapshot.state.config if snapshot.state is not None else history.config
             network.set_activation(config.activation)
             reference = history[position - 1].params if position > 0 else None
-        return network_frame(network, image, label, answer=self.dataset is not None or position is not None,
-                             samples_seen=samples, mode=self.line_mode, reference=reference)
+        drawn = isinstance(self.input, DrawnDigit)
+        return network_frame(network, image, label, answer=self.dataset is not None or position is not None or drawn,
+                             samples_seen=samples, mode=self.line_mode, reference=reference, shown_pixels=shown)
+
+    # ------------------------------------------------------------ drawing
+    @property
+    def drawing(self) -> DrawnDigit | None:
+        return self.input if isinstance(self.input, DrawnDigit) else None
+
+    def toggle_drawing(self) -> None:
+        """Draw your own digit on the input grid (the test set comes back when drawing ends)."""
+        if self.drawing is not None:
+            self.input, self._input_before_drawing = self._input_before_drawing, None
+            self.say("drawing ended: the test digits are back")
+            return
+        self._input_before_drawing = self.input
+        self.input = DrawnDigit(self.input_shape)
+        self.say("draw a digit on the input grid: left button paints, right erases, Backspace clears, I ends")
+
+    def clear_drawing(self) -> None:
+        if self.drawing is not None:
+            self.drawing.clear()
+            self.say("drawing cleared")
 
     def cycle_line_mode(self) -> None:
         self.line_mode = LINE_MODES[(LINE_MODES.index(self.line_mode) + 1) % len(LINE_MODES)]

@@ -85,6 +85,25 @@ class NetworkLayout:
         self.neuron_index(layer + 1, target)
         return self.connectivity.edge_index(layer, source, target)
 
+    def sheet_point(self, layer: int, origin, direction) -> tuple[float, float] | None:
+        """Where a ray meets a layer's sheet, as fractional (row, column) of its grid; None if it never does.
+
+        Row and column are in neuron spacings from neuron (0, 0), so rounding
+        gives the neuron under the ray when it is inside the sheet.
+        """
+        rows, cols = self.layer_shapes[layer]
+        positions = self.layer_positions(layer)
+        first = positions[0].astype(np.float64)
+        origin, direction = np.asarray(origin, np.float64), np.asarray(direction, np.float64)
+        if abs(direction[0]) < 1e-12:
+            return None  # parallel to the sheet
+        t = (first[0] - origin[0]) / direction[0]
+        if t <= 0:
+            return None  # the sheet is behind the camera
+        hit = origin + t * direction
+        spacing = float(positions[1, 2] - first[2]) if cols > 1 else float(first[1] - positions[cols, 1])
+        return float((first[1] - hit[1]) / spacing), float((hit[2] - first[2]) / spacing)
+
     def layer_positions(self, layer: int) -> np.ndarray:
         return self.positions[self.layer_offsets[layer]:self.layer_offsets[layer + 1]]
 

@@ -96,10 +96,11 @@ class App:
     def key(self, *names: str) -> None:
         self.xdotool("key", "--window", self.window, *names)
 
-    def screenshot(self, previous: str | None = None) -> tuple[str, np.ndarray]:
-        """Press P and wait for a screenshot other than `previous`: (its path, its pixels as int)."""
+    def screenshot(self) -> tuple[str, np.ndarray]:
+        """Press P and wait for the new screenshot: (its path, its pixels as int)."""
         from nnviz.engine.image_io import load_png
 
+        previous = self.state()["last_screenshot"]
         self.key("p")
         state = self.wait_for(lambda s: s["last_screenshot"] and s["last_screenshot"] != previous, what="a screenshot")
         return state["last_screenshot"], load_png(state["last_screenshot"]).astype(int)
