@@ -1,6 +1,6 @@
-"""Regenerates the README's images: two offscreen renders, a replay strip and three window screenshots.
+"""Regenerates the README's images: two offscreen renders, a replay strip and five window screenshots.
 
-    xvfb-run -a -s "-screen 0 1400x900x24" python docs/make_images.py --data DIR
+    xvfb-run -a -s "-screen 0 1400x900x24" python docs/make_images.py --data DIR [--only app-gallery.png ...]
 """
 
 from __future__ import annotations
@@ -55,16 +55,59 @@ def replay_strip(data: str, name: str, frames=(0, 3, 8, 19), size=(960, 540)) ->
     print(f"wrote {IMAGES / name}")
 
 
+APP_IMAGES = ("app-default.png", "app-selected-neuron.png", "app-help.png", "app-confusion.png", "app-gallery.png")
+
+
+def analysis_panels(app: App, shot) -> None:
+    """G: the confusion matrix, its most confused cell clicked; V: the receptive fields, one tile clicked."""
+    import numpy as np
+
+    from nnviz.app import hud_layout
+    from nnviz.app.session import MESSAGE_SECONDS
+
+    app.key("space")  # paused: the matrix and the digit it shows hold still
+    app.key("g")
+    state = app.wait_for(lambda s: s["paused"] and s["confusion"] is not None
+                         and s["confusion"]["batches"] == s["batches_trained"], what="the confusion matrix")
+    time.sleep(MESSAGE_SECONDS)  # earlier messages gone: the picture shows what the click says
+    counts = np.array(state["confusion"]["counts"])
+    true, predicted = np.unravel_index(np.argmax(counts - np.diag(np.diag(counts))), counts.shape)
+    width, height = state["window_size"]
+    matrix = hud_layout.confusion_rect(width, height, len(counts))
+    x, y, w, h = hud_layout.confusion_cell_rect(matrix, len(counts), true, predicted)
+    app.click(x + w / 2, y + h / 2)
+    app.wait_for(lambda s: (s["true_class"], s["predicted"]) == (true, predicted), what="a digit of that cell")
+    app.wait_frames(2)
+    shot("app-confusion.png")
+    app.key("g", "v")
+    time.sleep(MESSAGE_SECONDS)
+    grid = hud_layout.gallery_grid(width, height, app.layout.layer_sizes[1])
+    x, y, w, h = grid.tile_rect(5)
+    app.click(x + w / 2, y + h / 2)
+    app.wait_for(lambda s: s["selected"] == [1, 5] and not s["confusion_visible"], what="a tile's neuron selected")
+    app.wait_frames(2)
+    shot("app-gallery.png")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("--train-seconds", type=float, default=20.0)
+    parser.add_argument("--only", nargs="+", metavar="IMAGE", help="make these images only (names in docs/images)")
     args = parser.parse_args()
     IMAGES.mkdir(parents=True, exist_ok=True)
 
-    render(args.data, "render-untrained.png", "--size", "1280x720")
-    render(args.data, "render-trained.png", "--size", "1280x720", "--steps", "3000")
-    replay_strip(args.data, "replay-strip.png")
+    def wanted(name: str) -> bool:
+        return args.only is None or name in args.only
+
+    if wanted("render-untrained.png"):
+        render(args.data, "render-untrained.png", "--size", "1280x720")
+    if wanted("render-trained.png"):
+        render(args.data, "render-trained.png", "--size", "1280x720", "--steps", "3000")
+    if wanted("replay-strip.png"):
+        replay_strip(args.data, "replay-strip.png")
+    if not any(wanted(name) for name in APP_IMAGES):
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp:
         app = App(Path(tmp), "--data", args.data, "--size", "1280x720", "--speed", "max")
@@ -74,17 +117,24 @@ def main() -> int:
             app.key("m")  # back to smooth so the HUD's fps reads as a user sees it
             time.sleep(3.0)  # the fps counter averages over the last half second of frames
             app.wait_frames(3)
-            screenshot(app, "app-default.png")
+
+            def shot(name: str) -> None:
+                if wanted(name):
+                    screenshot(app, name)
+
+            shot("app-default.png")
             x, y = app.screen_position(1, 5)
             app.click(x, y)
             app.wait_for(lambda s: s["selected"] == [1, 5], what="selection")
             app.wait_frames(2)
-            screenshot(app, "app-selected-neuron.png")
+            shot("app-selected-neuron.png")
             app.click(3, 3)
             app.key("h")
             app.wait_for(lambda s: s["help_visible"], what="help")
             app.wait_frames(2)
-            screenshot(app, "app-help.png")
+            shot("app-help.png")
+            app.key("h")
+            analysis_panels(app, shot)
         finally:
             app.close()
     return 0

@@ -21,7 +21,6 @@ uniform int u_predicted;
 uniform int u_true;
 uniform vec3 u_background;
 
-const vec3 INPUT_DARK = vec3(0.10, 0.11, 0.15);
 const vec3 INPUT_BRIGHT = vec3(1.0, 1.0, 1.0);
 const vec3 RIGHT_GREEN = vec3(0.30, 0.90, 0.40);
 const vec3 WRONG_RED = vec3(1.00, 0.28, 0.22);

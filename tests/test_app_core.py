@@ -246,3 +246,39 @@ def test_the_hud_names_the_three_likeliest_classes(make_core):
     marks = hud.outputs
     assert [m.label for m in marks] == [str(i) for i in range(10)]
     np.testing.assert_allclose([m.probability for m in marks], outputs / outputs.sum(), rtol=1e-5)
+
+
+class _SilentOverlay:
+    """A HUD that draws nothing: enough for the core to lay the view out around the panels."""
+
+    def resize(self, width, height):
+        pass
+
+    def draw(self, state, show_hud, show_help):
+        pass
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 400)])
+def test_the_default_view_keeps_the_network_clear_of_the_panels(make_core, size):
+    from nnviz.app.hud_layout import (compact, digit_panel_rect, draw_button_rect, stats_width, COMPACT_STATS_HEIGHT,
+                                      STATS_HEIGHT)
+    from nnviz.app.timeline import bar_rect
+
+    width, height = size
+    core = make_core(size=size, overlay=_SilentOverlay())
+    layout, camera = core.layout, core.rig.camera
+    edge = camera.project(layout.positions + camera.right * layout.radii[:, None], width, height)
+    centre = camera.project(layout.positions, width, height)
+    reach = np.linalg.norm(edge - centre, axis=1)
+    boxes = [digit_panel_rect(width, height, (28, 28)), draw_button_rect(width, height, (28, 28)), bar_rect(width, height)]
+    stats_height = COMPACT_STATS_HEIGHT if compact(width, height) else STATS_HEIGHT
+    boxes.append((12, height - 12 - stats_height, stats_width(width, height), stats_height))
+    for x, y, w, h in boxes:
+        inside = ((centre[:, 0] + reach > x) & (centre[:, 0] - reach < x + w)
+                  & (centre[:, 1] + reach > y) & (centre[:, 1] - reach < y + h))
+        assert not inside.any(), f"{inside.sum()} neurons under the panel at {(x, y, w, h)}"
+    assert (centre[:, 0] > 0).all() and (centre[:, 0] < width).all()  # and all of it on screen
+    core.key_press("U")  # without the HUD, Home uses the whole window again
+    core.key_press("HOME")
+    wider = camera.project(layout.positions, width, height)
+    assert np.ptp(wider[:, 0]) > np.ptp(centre[:, 0])

@@ -8,11 +8,13 @@ import pytest
 from nnviz.testing.window_driver import App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+#: Big enough for the full HUD (a smaller window gets the compact one, with a network too small to click on).
+SIZE = (960, 600)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, mnist_dir):
-    application = App(tmp_path_factory.mktemp("app"), "--data", str(mnist_dir), "--size", "480x360")
+    application = App(tmp_path_factory.mktemp("app"), "--data", str(mnist_dir), "--size", "x".join(map(str, SIZE)))
     application.wait_for(lambda s: s["data_loaded"], what="data loaded")
     yield application
     application.close()
@@ -66,7 +68,7 @@ def test_picking_stays_exact_after_resize(app):
     assert app.wait_for(lambda s: s["selected"] is not None)["selected"] == [2, 9]
     assert state["framebuffer_size"] == [640, 300]
     app.click(3, 3)
-    app.resize(480, 360)
+    app.resize(*SIZE)
 
 
 def test_hidden_window_keeps_running(app):
@@ -139,7 +141,6 @@ def test_u_hides_the_hud_for_a_clean_screenshot(app):
     assert corner_with.max() > 150 and corner_without.max() < corner_with.max()
     app.key("u")
     app.wait_for(lambda s: s["hud_visible"], what="HUD back")
-    app.resize(480, 360)
 
 
 def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
@@ -204,7 +205,6 @@ def test_drawing_a_digit_with_real_mouse_drags(app):
 
 
 def test_output_spheres_carry_their_class_and_a_probability_bar(app):
-    app.resize(960, 540)  # room beside the output layer for its labels
     app.key("Home")
     app.key("u")  # panels away; the labels belong to the scene and stay
     app.wait_for(lambda s: not s["hud_visible"] and s["predicted"] is not None, what="HUD hidden")
@@ -224,4 +224,46 @@ def test_output_spheres_carry_their_class_and_a_probability_bar(app):
     assert bars[predicted] == max(bars) and bars[predicted] > 20, bars  # the likeliest class: the longest bar
     app.key("u")
     app.wait_for(lambda s: s["hud_visible"], what="HUD back")
-    app.resize(480, 360)
+    app.resize(*SIZE)
+
+
+def test_confusion_matrix_cell_click_shows_a_digit_of_that_kind_and_the_diagonal_shines(app):
+    from nnviz.app import hud_layout
+
+    app.key("space")
+    app.wait_for(lambda s: s["paused"], what="paused")  # the network holds still: the matrix and the answers too
+    app.key("g")
+    state = app.wait_for(lambda s: s["confusion"] is not None and s["confusion"]["batches"] == s["batches_trained"],
+                         what="the paused network's confusion matrix")
+    counts = np.array(state["confusion"]["counts"])
+    assert counts.sum() == 10_000 and np.trace(counts) > 0.8 * counts.sum()
+    true, predicted = np.unravel_index(np.argmax(counts - np.diag(np.diag(counts))), counts.shape)
+    width, height = state["window_size"]
+    rect = hud_layout.confusion_rect(width, height, 10, (28, 28))
+
+    def centre(t, p):
+        x, y, w, h = hud_layout.confusion_cell_rect(rect, 10, t, p)
+        return x + w / 2, y + h / 2
+
+    app.click(*centre(true, predicted))
+    shown = app.wait_for(lambda s: (s["true_class"], s["predicted"]) == (true, predicted),
+                         what=f"a {true} predicted as {predicted}")
+    assert any(f"test digit {shown['sample_index']}: a {true} predicted as {predicted}" in m
+               for m in shown["messages"])
+
+    path, shot = app.screenshot()
+    light = {(t, p): shot[int(height - y), int(x)].sum() for t in range(10) for p in range(10)
+             for x, y in [centre(t, p)]}
+    diagonal = [light[c, c] for c in range(10)]
+    elsewhere = [value for (t, p), value in light.items() if t != p]
+    assert min(diagonal) > max(elsewhere) and np.mean(diagonal) > 2 * np.mean(elsewhere), (path, diagonal)
+
+    app.key("v")  # the receptive fields beside it: a tile click selects its neuron
+    grid = hud_layout.gallery_grid(width, height, 16, (28, 28), beside=rect)
+    x, y, w, h = grid.tile_rect(5)
+    app.click(x + w / 2, y + h / 2)
+    app.wait_for(lambda s: s["selected"] == [1, 5], what="neuron 5 of layer 1 selected from its tile")
+    app.key("g", "v", "space")
+    app.wait_for(lambda s: not s["confusion_visible"] and not s["gallery_visible"] and not s["paused"],
+                 what="panels closed, training again")
+    app.click(3, 3)

@@ -6,6 +6,7 @@ keyboard focus, and X has no window manager here to hand it over.
 
 import pytest
 
+from nnviz.app.hud_layout import digit_panel_rect
 from nnviz.testing.window_driver import App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -22,8 +23,9 @@ def test_missing_data_still_opens_and_explains(tmp_path):
         application.check_alive()
         # With no digit to show, the digit panel still holds its place: its caption reads inside the window.
         _, shot = application.screenshot()
-        width = shot.shape[1]
-        caption = shot[150:190, width - 140: width - 20].max(axis=2) > 150
+        height, width, _ = shot.shape
+        x, y, w, h = digit_panel_rect(width, height, (28, 28))
+        caption = shot[int(height - y - h / 2): int(height - y), int(x): int(x + w)].max(axis=2) > 150
         assert caption.any(axis=0).sum() > 30  # "label -" / "predicted -" span dozens of columns
         assert "Traceback" not in application.log()
     finally:

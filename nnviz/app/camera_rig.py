@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from nnviz.engine.camera import Camera
+from nnviz.engine.camera import FULL_VIEW, Camera
 
 LOOK_DEGREES_PER_PIXEL = 0.2
 FAST_MULTIPLIER = 4.0
@@ -27,6 +27,7 @@ class CameraRig:
         self.layout = layout
         self.camera = Camera()
         self.orbit = False
+        self.area = FULL_VIEW  # where on screen to frame the network: the part no panel covers
         self.reset(aspect)
 
     @property
@@ -41,12 +42,12 @@ class CameraRig:
 
     def reset(self, aspect: float) -> None:
         """Home: the default three-quarter view, at the default speed."""
-        self.camera.apply_preset("default", self.layout, aspect)
+        self.camera.apply_preset("default", self.layout, aspect, self.area)
         self.speed = self.scene_size / 4.0  # crossing the network takes about four seconds
 
     def frame_all(self, aspect: float) -> None:
         """F: keep the viewing direction, move back until the whole network shows."""
-        self.camera.frame_points(self.layout.positions, self.layout.radii, aspect)
+        self.camera.frame_points(self.layout.positions, self.layout.radii, aspect, self.area)
 
     def toggle_orbit(self) -> str:
         self.orbit = not self.orbit

@@ -21,15 +21,17 @@ import moderngl
 import numpy as np
 
 from nnviz.app import hud_text, keymap
+from nnviz.app import hud_layout, panels
 from nnviz.app.camera_rig import CameraRig
 from nnviz.app.files import unique_path
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
-from nnviz.app.hud_layout import contains, draw_button_rect
-from nnviz.app.hud_state import HudState, OutputMark
+from nnviz.app.hud_layout import compact, contains, draw_button_rect, open_area
+from nnviz.app.hud_state import ConfusionState, GalleryState, HudState, OutputMark
 from nnviz.app.session import TrainingSession
 from nnviz.app.timeline import bar_rect
 from nnviz.engine import colormaps
+from nnviz.engine.camera import FULL_VIEW
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.image_io import save_png
 from nnviz.engine.layout import layout_network
@@ -79,6 +81,9 @@ class ViewState:
     hud_visible: bool = True
     colormap_index: int = 0
     threshold: float = 0.0
+    confusion_visible: bool = False  # G: the test set's confusion matrix
+    gallery_visible: bool = False  # V: the first weight matrix's receptive fields
+    gallery_scroll: float = 0.0  # the gallery's first row on show (the wheel moves it by fractions too)
 
 
 class RateMeter:
@@ -132,6 +137,8 @@ class AppCore:
         self._follow_activation()
         self.view = ViewState()
         self.rig = CameraRig(self.layout, self._aspect())
+        self._update_open_area()
+        self.rig.reset(self._aspect())
         self.budget = FrameBudget(target_fps)
         self.rates = RateMeter(clock)
         self.target: OffscreenTarget | None = None
@@ -144,6 +151,7 @@ class AppCore:
         self._screenshot_requested = False
         self._clock = clock
         self._last_tick = clock()
+        self.gallery_tiles = panels.GalleryTiles(clock)
         if overlay is not None:
             overlay.resize(*self.window_size)
 
@@ -169,11 +177,16 @@ class AppCore:
             return
         start = self._clock()
         self.frame = self.session.frame(show_ink=self.view.stroking is not None)
+        if self.view.confusion_visible and self.view.hud_visible:
+            self.session.update_confusion()  # a slice of the test set per frame
         self._update_style()
         self.renderer.prepare(self.frame, self.style)
         # After prepare: hovering uses the radii this frame draws.
         self.view.hovered = self._pick(*self.view.mouse) if self.view.mouse is not None else None
         self.style.hovered = self.view.hovered
+        over_panel, tile_neuron = self._panel_hover()
+        if over_panel:  # a panel hides the scene behind it; a gallery tile stands for its neuron
+            self.view.hovered = self.style.hovered = tile_neuron
         target = self._target()
         target.use()
         target.clear(self.style.background)
@@ -229,7 +242,7 @@ class AppCore:
         selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,
-                                       view.threshold, key_hints=self.key_hints),
+                                       view.threshold, key_hints=self.key_hints, compact=compact(*self.window_size)),
             timeline=hud_text.timeline_state(session, self._axis_end(), key_hints=self.key_hints),
             image=frame.input_image if session.dataset is not None else None,
             true_text=session.class_name(label),
@@ -240,6 +253,8 @@ class AppCore:
             top_classes=hud_text.top_classes(frame, session.class_name) if predicted is not None else "",
             outputs=self._output_marks(),
             drawing=session.drawing is not None,
+            confusion=self._confusion_panel(),
+            gallery=self._gallery_panel(),
         )
 
     def _output_marks(self) -> list[OutputMark]:
@@ -288,6 +303,8 @@ class AppCore:
             self.rig.drag(dx, dy)
 
     def mouse_press(self, x: float, y: float, button: str) -> None:
+        if self._press_panel(x, y, button):  # a panel takes its clicks, whatever is behind it
+            return
         if self.session.drawing is not None and not self._on_timeline(x, y) and self._paint(x, y, button):
             return
         if button != LEFT:
@@ -344,12 +361,15 @@ class AppCore:
         last = history[len(history) - 1].samples_seen if len(history) else 0
         return max(self.session.trainer.samples_seen, last)
 
-    def scroll(self, clicks: float) -> None:
+    def scroll(self, clicks: float, x: float | None = None, y: float | None = None) -> None:
+        if x is not None and y is not None and self._scroll_gallery(clicks, x, y):
+            return
         self.session.say(self.rig.scroll(clicks))
 
     def resize(self, window_size: tuple[int, int], framebuffer_size: tuple[int, int] | None = None) -> None:
         self.window_size = tuple(window_size)
         self.framebuffer_size = tuple(framebuffer_size or window_size)
+        self._update_open_area()
         if self.overlay is not None:
             self.overlay.resize(*self.window_size)
 
@@ -417,6 +437,8 @@ class AppCore:
             "cycle_line_mode": session.cycle_line_mode,
             "toggle_drawing": session.toggle_drawing,
             "clear_drawing": session.clear_drawing,
+            "toggle_confusion": self._toggle_confusion,
+            "toggle_gallery": self._toggle_gallery,
         }
         for binding in keymap.BINDINGS:
             if binding.action.startswith("activation_"):
@@ -560,6 +582,14 @@ class AppCore:
 
     def _toggle_hud(self) -> None:
         self.view.hud_visible = not self.view.hud_visible
+        self._update_open_area()
+
+    def _update_open_area(self) -> None:
+        """Home and F frame the network where no panel covers it (the whole view with the HUD hidden)."""
+        if self.overlay is None or not self.view.hud_visible:
+            self.rig.area = FULL_VIEW
+        else:
+            self.rig.area = open_area(*self.window_size, self.session.input_shape)
 
     def _toggle_help(self) -> None:
         self.view.help_visible = not self.view.help_visible
@@ -579,11 +609,123 @@ class AppCore:
         self.session.say("mouse look: move the mouse to look, Tab or Esc to release" if captured
                          else "mouse released")
 
+    # ------------------------------------------------------ analysis panels
+    def _toggle_confusion(self) -> None:
+        view = self.view
+        view.confusion_visible = not view.confusion_visible
+        if view.confusion_visible:
+            self.session.say("confusion matrix: click a cell for a test digit of that kind"
+                             + ("" if view.hud_visible else " (U shows the HUD)"))
+
+    def _toggle_gallery(self) -> None:
+        view = self.view
+        view.gallery_visible = not view.gallery_visible
+        if view.gallery_visible:
+            self.session.say("receptive fields: click a tile to select its neuron"
+                             + ("" if view.hud_visible else " (U shows the HUD)"))
+
+    def _panels(self) -> tuple[tuple[float, float, float, float] | None, hud_layout.GalleryGrid | None]:
+        """The confusion panel's rect and the gallery's grid as on screen now; None for one not shown."""
+        view, sizes = self.view, self.layout.layer_sizes
+        if not view.hud_visible:
+            return None, None
+        return hud_layout.analysis_panels(*self.window_size, self.session.input_shape,
+                                          sizes[-1] if view.confusion_visible else None,
+                                          sizes[1] if view.gallery_visible else None)
+
+    def _gallery_first(self, grid: hud_layout.GalleryGrid | None = None) -> int:
+        """The first neuron on the gallery's page (the scroll position, kept within the layer)."""
+        grid = grid or self._panels()[1]
+        if grid is None:
+            return 0
+        rows = -(-self.layout.layer_sizes[1] // grid.columns)
+        self.view.gallery_scroll = min(max(self.view.gallery_scroll, 0.0), float(max(rows - grid.rows, 0)))
+        return int(self.view.gallery_scroll) * grid.columns
+
+    def _gallery_tile_neuron(self, grid: hud_layout.GalleryGrid, x: float, y: float) -> int | None:
+        """The layer-1 neuron whose tile is at window point (x, y)."""
+        slot = hud_layout.gallery_tile_at(grid, x, y)
+        neuron = None if slot is None else self._gallery_first(grid) + slot
+        return neuron if neuron is not None and neuron < self.layout.layer_sizes[1] else None
+
+    def _press_panel(self, x: float, y: float, button: str) -> bool:
+        """A press on a panel: a cell shows a digit of its kind, a tile selects its neuron. True if on one."""
+        matrix, gallery = self._panels()
+        if matrix is not None and hud_layout.contains(matrix, x, y):
+            cell = hud_layout.confusion_cell_at(matrix, self.layout.layer_sizes[-1], x, y)
+            if button == LEFT and cell is not None:
+                self.session.show_test_digit(*cell)
+            return True
+        if gallery is not None and hud_layout.contains(gallery.rect, x, y):
+            neuron = self._gallery_tile_neuron(gallery, x, y)
+            if button == LEFT and neuron is not None:  # as a click on its sphere does
+                self.view.selected = self.layout.neuron_index(1, neuron)
+                self.session.say(self._describe(self.view.selected))
+            return True
+        return False
+
+    def _scroll_gallery(self, clicks: float, x: float, y: float) -> bool:
+        """The wheel over the gallery scrolls it a row a click (up: earlier neurons). True if it was over it."""
+        gallery = self._panels()[1]
+        if gallery is None or not hud_layout.contains(gallery.rect, x, y):
+            return False
+        self.view.gallery_scroll -= clicks
+        self._gallery_first(gallery)  # clamps
+        return True
+
+    def _panel_hover(self) -> tuple[bool, int | None]:
+        """Whether the mouse is over a panel, and the neuron (layout index) of the gallery tile under it."""
+        mouse = self.view.mouse
+        if mouse is None or self.view.mouse_captured:
+            return False, None
+        matrix, gallery = self._panels()
+        if gallery is not None and hud_layout.contains(gallery.rect, *mouse):
+            neuron = self._gallery_tile_neuron(gallery, *mouse)
+            return True, None if neuron is None else self.layout.neuron_index(1, neuron)
+        return matrix is not None and hud_layout.contains(matrix, *mouse), None
+
+    def _class_names(self) -> list[str]:
+        return [self.session.class_name(i) for i in range(self.layout.layer_sizes[-1])]
+
+    def _confusion_panel(self) -> ConfusionState | None:
+        matrix = self._panels()[0]
+        if matrix is None:
+            return None
+        mouse, session = self.view.mouse, self.session
+        hovered = None if mouse is None else hud_layout.confusion_cell_at(matrix, self.layout.layer_sizes[-1], *mouse)
+        frame = self.frame
+        shown = None  # the test digit on show, as a cell
+        if frame is not None and session.sample_index is not None and frame.predicted_class is not None:
+            shown = (frame.true_class, frame.predicted_class)
+        return panels.confusion_state(session.confusion.result, session.confusion.progress, self._class_names(),
+                                      matrix, hovered, loaded=session.dataset is not None,
+                                      chars=self._panel_chars(matrix), shown=shown)
+
+    def _gallery_panel(self) -> GalleryState | None:
+        grid = self._panels()[1]
+        if grid is None or self.frame is None:
+            return None
+        total = self.layout.layer_sizes[1]
+        first = self._gallery_first(grid)
+        tiles = self.gallery_tiles.tiles(self.frame.weight_matrix(0), first, min(grid.page, total - first),
+                                         self.session.input_shape, self.style.colormap)
+        selected = None
+        if self.view.selected is not None:
+            layer, index = self.layout.layer_of_neuron(self.view.selected)
+            selected = index if layer == 1 else None
+        mouse = self.view.mouse
+        hovered = None if mouse is None else self._gallery_tile_neuron(grid, *mouse)
+        return panels.gallery_state(tiles, grid, first, total, selected, hovered, chars=self._panel_chars(grid.rect))
+
+    def _panel_chars(self, rect) -> int:
+        return hud_layout.panel_chars(rect, hud_layout.panel_font_size(*self.window_size))
+
     # ------------------------------------------------------------- state
     def state(self) -> dict:
         """What the app is doing, as plain JSON-ready values (end-to-end tests read it from outside)."""
         session, trainer, camera, view = self.session, self.session.trainer, self.rig.camera, self.view
         selected = None if view.selected is None else list(self.layout.layer_of_neuron(view.selected))
+        confusion = session.confusion.result
         return {
             "frames": self.rates.frames,
             "status": session.status,
@@ -618,6 +760,14 @@ class AppCore:
             # Grid cells the drawn digit inks (as drawn, not normalised): where the cursor went.
             "ink_cells": [] if session.drawing is None else np.flatnonzero(session.drawing.ink() > 127).tolist(),
             "predicted": None if self.frame is None else self.frame.predicted_class,
+            "true_class": None if self.frame is None else self.frame.true_class,
+            "confusion_visible": view.confusion_visible,
+            "gallery_visible": view.gallery_visible,
+            "gallery_first": self._gallery_first(),
+            # The confusion matrix on show: rows true, columns predicted, and the moment it is of.
+            "confusion": None if confusion is None else {"counts": confusion.counts.tolist(),
+                                                          "live": confusion.moment[0],
+                                                          "batches": confusion.moment[1]},
         }
 
     def release(self) -> None:

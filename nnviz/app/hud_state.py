@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnviz.app.hud_layout import GalleryGrid
+
 
 @dataclass
 class TimelineState:
@@ -30,6 +32,33 @@ class OutputMark:
 
 
 @dataclass
+class ConfusionState:
+    """The test set's confusion matrix panel (G): rows the true class, columns the predicted one."""
+
+    rect: tuple[float, float, float, float]  # hud_layout.confusion_rect: window pixels, y up
+    labels: list[str]  # the classes' names for the axes, short
+    colors: np.ndarray | None  # (classes, classes, 3) uint8 cell colours; None until the first pass ends
+    title: str
+    footer: str  # the cell under the mouse, or how to read the matrix
+    hovered: tuple[int, int] | None = None  # (true, predicted)
+    shown: tuple[int, int] | None = None  # the cell of the test digit on show
+
+
+@dataclass
+class GalleryState:
+    """The receptive-field gallery (V): the first hidden layer's incoming weights, one tile per neuron."""
+
+    grid: GalleryGrid  # hud_layout.gallery_grid
+    tiles: np.ndarray  # (count, rows, cols, 3) uint8 at the input's resolution: neurons first, first + 1, ...
+    first: int
+    total: int  # neurons in the layer
+    title: str
+    footer: str
+    selected: int | None = None  # the slot of the selected neuron, when on show
+    hovered: int | None = None  # the slot under the mouse
+
+
+@dataclass
 class HudState:
     lines: list[str]
     timeline: TimelineState = field(default_factory=TimelineState)
@@ -42,3 +71,5 @@ class HudState:
     drawing: bool = False  # drawing a digit (the button says how to stop)
     outputs: list[OutputMark] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    confusion: ConfusionState | None = None  # shown while not None
+    gallery: GalleryState | None = None

@@ -45,7 +45,8 @@ def moment(session: TrainingSession) -> Moment:
 
 
 def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
-                threshold: float, key_hints: bool = True) -> list[str]:
+                threshold: float, key_hints: bool = True, compact: bool = False) -> list[str]:
+    """The stats panel; compact (a small window): the title, state, moment, loss and test accuracy only."""
     trainer, timeline = session.trainer, session.timeline
     now = moment(session)
     config = now.config
@@ -68,6 +69,8 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
         f"activation {config.activation}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
     ]
+    if compact:
+        lines = lines[:3] + [lines[4], lines[6]]
     if key_hints:
         lines.append("H: help")
     if session.status != "ready":

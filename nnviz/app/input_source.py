@@ -63,6 +63,22 @@ class TestSetInput:
                 return True
         return False
 
+    def next_of(self, true: int, predicted: int, predict: Callable[[np.ndarray], np.ndarray]) -> bool:
+        """Move to the next image labelled `true` that `predict` calls `predicted` (after the one on show,
+        wrapping round); False, staying put, if there is none."""
+        count = len(self.labels)
+        order = (self.index + 1 + np.arange(count)) % count
+        candidates = order[self.labels[order] == true]  # only these need the network
+        for start in range(0, len(candidates), SEARCH_CHUNK):
+            chunk = candidates[start:start + SEARCH_CHUNK]
+            # Scaled as the frame scales the image on show: the answer shown is the answer found.
+            pixels = self.images[chunk].reshape(len(chunk), -1).astype(np.float32) * np.float32(1.0 / 255.0)
+            hits = np.flatnonzero(predict(pixels) == predicted)
+            if hits.size:
+                self.index = int(chunk[hits[0]])
+                return True
+        return False
+
 
 class DrawnDigit:
     """A digit painted with the mouse: strokes of a soft round brush on a canvas finer than the input grid.

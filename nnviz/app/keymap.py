@@ -44,6 +44,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("BACKSPACE", "DELETE"), "clear_drawing", "clear the digit you drew"),
     Binding(("T",), "next_wrong", "show the next test digit the network gets wrong", shift=True),
     Binding(("T",), "next_sample", "show the next test digit"),
+    Binding(("G",), "toggle_confusion", "test-set confusion matrix (click a cell: a digit of that kind)"),
+    Binding(("V",), "toggle_gallery", "receptive fields of hidden layer 1 (click selects, wheel scrolls)"),
     Binding(("K",), "save", "save weights (.npz, timestamped)"),
     Binding(("L",), "load", "load the last saved (or --load) weights"),
     Binding(("P", "F12"), "screenshot", "save a screenshot (PNG)"),

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from nnviz.app.confusion import ConfusionTracker
 from nnviz.app.files import unique_path
 from nnviz.app.frames import LINE_MODES, MODE_TITLES, network_frame
 from nnviz.app.timeline import Timeline
@@ -70,6 +71,7 @@ class TrainingSession:
         self.last_saved: Path | None = None
         self.messages: deque[Message] = deque(maxlen=4)
         self._clock = clock
+        self.confusion = ConfusionTracker(time.perf_counter)  # the test set's, for the network on show
         self._load_data = load_data
         self._loader: threading.Thread | None = None
         self._loaded_dataset = None
@@ -249,7 +251,8 @@ class TrainingSession:
     def class_name(self, label: int | None) -> str:
         if label is None:
             return "-"
-        return self.dataset.class_names[label] if self.dataset is not None else str(label)
+        names = self.dataset.class_names if self.dataset is not None else ()
+        return names[label] if label < len(names) else str(label)  # a network may have more outputs than names
 
     def next_sample(self) -> None:
         if isinstance(self.input, TestSetInput):
@@ -257,7 +260,7 @@ class TrainingSession:
 
     def next_wrong_sample(self) -> None:
         """Jump to the next test image the network currently gets wrong."""
-        if isinstance(self.input, TestSetInput) and not self.input.next_wrong(self.trainer.network.predict):
+        if isinstance(self.input, TestSetInput) and not self.input.next_wrong(self.network_on_show().predict):
             self.say("the network gets every test image right")
 
     def frame(self, show_ink: bool = False) -> FrameSnapshot:
@@ -268,20 +271,59 @@ class TrainingSession:
         image, label = self.sample()
         shown = self.input.ink() if show_ink and isinstance(self.input, DrawnDigit) else None
         history, position = self.history, self.timeline.position
+        network = self.network_on_show()
         if position is None:
-            network, samples = self.trainer.network, self.trainer.samples_seen
+            samples = self.trainer.samples_seen
             earlier = np.flatnonzero(history.batches < self.trainer.batches_trained) if len(history) else []
             reference = history[int(earlier[-1])].params if len(earlier) else None
         else:
-            snapshot = history[position]
-            network, samples = self._viewer, snapshot.samples_seen
-            network.params[...] = snapshot.params
-            config = snapshot.state.config if snapshot.state is not None else history.config
-            network.set_activation(config.activation)
+            samples = history[position].samples_seen
             reference = history[position - 1].params if position > 0 else None
         drawn = isinstance(self.input, DrawnDigit)
         return network_frame(network, image, label, answer=self.dataset is not None or position is not None or drawn,
                              samples_seen=samples, mode=self.line_mode, reference=reference, shown_pixels=shown)
+
+    def network_on_show(self) -> Network:
+        """The live network, or one holding the parameters of the snapshot the timeline shows."""
+        position = self.timeline.position
+        if position is None:
+            return self.trainer.network
+        history, viewer = self.history, self._viewer
+        snapshot = history[position]
+        viewer.params[...] = snapshot.params
+        viewer.set_activation((snapshot.state.config if snapshot.state is not None else history.config).activation)
+        return viewer
+
+    def shown_moment(self) -> tuple[bool, int]:
+        """(live, batches trained) of the network on show."""
+        position = self.timeline.position
+        return (True, self.trainer.batches_trained) if position is None else (False, self.history[position].batches)
+
+    # ------------------------------------------------------ test-set views
+    def update_confusion(self) -> None:
+        """Work a slice more on the test set's confusion matrix for the network on show (see ConfusionTracker)."""
+        if self.dataset is None:
+            return
+        timeline = self.timeline
+        changing = timeline.replaying or (timeline.live and self.can_train
+                                          and (not self.paused or self.finishing_epoch))
+        self.confusion.update(self.network_on_show(), self.dataset.test_images, self.dataset.test_labels,
+                              self.shown_moment(), changing)
+
+    def show_test_digit(self, true: int, predicted: int) -> bool:
+        """Show the next test digit of class `true` that the network on show calls `predicted`."""
+        if self.dataset is None:
+            self.say("the test set is not loaded yet")
+            return False
+        if not isinstance(self.input, TestSetInput):
+            self.say("drawing your own digit: I ends it, then click again")
+            return False
+        what = f"a {self.class_name(true)} predicted as {self.class_name(predicted)}"
+        if not self.input.next_of(true, predicted, self.network_on_show().predict):
+            self.say(f"no test digit is {what}")
+            return False
+        self.say(f"test digit {self.input.index}: {what} (click again for the next)")
+        return True
 
     # ------------------------------------------------------------ drawing
     @property

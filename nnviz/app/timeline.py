@@ -19,6 +19,7 @@ DEFAULT_SPEED_LEVEL = 1
 BAR_MARGIN = 12
 BAR_HEIGHT = 64
 CAPTION_HEIGHT = 18  # the caption line under the strip
+COMPACT_HEIGHT = 600  # a window less tall gets a strip half as high
 
 
 class Timeline:
@@ -125,4 +126,5 @@ def samples_at_fraction(fraction: float, live_samples: int) -> float:
 def bar_rect(width: int, height: int) -> tuple[float, float, float, float]:
     """(x, y, w, h) of the timeline strip in window pixels (y up): along the bottom edge."""
     margin = BAR_MARGIN
-    return margin, margin + CAPTION_HEIGHT, max(width - 2 * margin, 1), BAR_HEIGHT
+    bar_height = BAR_HEIGHT if height >= COMPACT_HEIGHT else BAR_HEIGHT // 2
+    return margin, margin + CAPTION_HEIGHT, max(width - 2 * margin, 1), bar_height

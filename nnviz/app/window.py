@@ -95,7 +95,7 @@ class NnvizWindow(pyglet.window.Window):
         self.core.mouse_drag(x, y, dx, dy, {name for bit, name in _BUTTONS.items() if buttons & bit})
 
     def on_mouse_scroll(self, x, y, scroll_x, scroll_y):
-        self.core.scroll(scroll_y)
+        self.core.scroll(scroll_y, x, y)
 
     def on_resize(self, width, height):
         super().on_resize(width, height)

@@ -28,6 +28,7 @@ PRESETS: dict[str, tuple[float, float, str]] = {
 }
 PRESET_NAMES = tuple(PRESETS)
 FRAME_MARGIN = 1.06
+FULL_VIEW = (-1.0, -1.0, 1.0, 1.0)  # the whole view, in normalised device coordinates
 
 
 @dataclass
@@ -78,18 +79,23 @@ class Camera:
         corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
         self.frame_points(corners, np.zeros(len(corners)), aspect)
 
-    def frame_points(self, centers, radii, aspect: float) -> None:
-        """Keep the angles; take the nearest position that shows every sphere, centred on screen.
+    def frame_points(self, centers, radii, aspect: float, area: tuple[float, float, float, float] = FULL_VIEW) -> None:
+        """Keep the angles; take the nearest position that shows every sphere, centred in `area`.
 
+        `area` is (x0, y0, x1, y1) in normalised device coordinates (the whole
+        view is (-1, -1, 1, 1)): the part of the screen no panel covers.
         In camera coordinates (side s, height h, depth d along forward), a
         point is inside the view when |s - s_cam| <= tan_x (d - d_cam), the
         same vertically. The tightest camera meets the two extreme side
-        constraints (or the two height ones) with equality: closed form.
+        constraints (or the two height ones) with equality: closed form. It is
+        found for a view the size of `area`, then moved so that view sits on it.
         """
         centers = np.atleast_2d(np.asarray(centers, dtype=np.float64))
         radii = np.asarray(radii, dtype=np.float64)
-        tan_y = math.tan(math.radians(self.fov) / 2.0) / FRAME_MARGIN
-        tan_x = tan_y * aspect
+        x0, y0, x1, y1 = area
+        tan_half = math.tan(math.radians(self.fov) / 2.0)
+        tan_y = tan_half * (y1 - y0) / 2.0 / FRAME_MARGIN
+        tan_x = tan_half * aspect * (x1 - x0) / 2.0 / FRAME_MARGIN
         right, up, forward = self.right, self.up, self.forward
         side, height, depth = centers @ right, centers @ up, centers @ forward
         # A sphere of radius r needs r / cos(half angle) of room around its centre.
@@ -107,12 +113,18 @@ class Camera:
         # depths; a few secant steps centre the projected extent.
         camera_side = _centre_on_screen(side, depth, pad_x, camera_side, camera_depth)
         camera_height = _centre_on_screen(height, depth, pad_y, camera_height, camera_depth)
+        # Off-centre areas: slide sideways so the framed scene appears at the area's centre (exact at
+        # the median depth, close elsewhere).
+        distance = float(np.median(depth)) - camera_depth
+        camera_side -= (x0 + x1) / 2.0 * tan_half * aspect * distance
+        camera_height -= (y0 + y1) / 2.0 * tan_half * distance
         self.position = camera_side * right + camera_height * up + camera_depth * forward
         # Never clip the framed scene (the default far plane is generous already).
         self.far = max(self.far, 2.0 * (float(np.max(depth + radii)) - camera_depth))
 
-    def apply_preset(self, name: str, layout, aspect: float) -> None:
-        """One of PRESETS, framed on the network layout (or its input layer for "input")."""
+    def apply_preset(self, name: str, layout, aspect: float, area: tuple[float, float, float, float] = None) -> None:
+        """One of PRESETS, framed on the network layout (or its input layer for "input"), in `area` (NDC)."""
+        area = area or FULL_VIEW
         try:
             yaw, pitch, target = PRESETS[name]
         except KeyError:
@@ -120,9 +132,9 @@ class Camera:
         self.yaw, self.pitch = yaw, pitch
         if target == "input":
             lo, hi = layout.layer_offsets[0], layout.layer_offsets[1]
-            self.frame_points(layout.positions[lo:hi], layout.radii[lo:hi], aspect)
+            self.frame_points(layout.positions[lo:hi], layout.radii[lo:hi], aspect, area)
         else:
-            self.frame_points(layout.positions, layout.radii, aspect)
+            self.frame_points(layout.positions, layout.radii, aspect, area)
 
     @classmethod
     def preset(cls, name: str, layout, aspect: float, **settings) -> "Camera":

@@ -10,6 +10,8 @@ light on the dark background.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from nnviz.errors import NnvizError
@@ -61,10 +63,20 @@ def colormap_table(name: str, size: int = TABLE_SIZE) -> np.ndarray:
 
 
 def sample(name: str, t) -> np.ndarray:
-    """RGB in [0, 1] at t (clamped to [0, 1]), as the GPU samples the table."""
-    table = colormap_table(name).astype(np.float64) / 255.0
+    """RGB in [0, 1] at t (clamped to [0, 1]), as the GPU samples the table: linearly between its entries."""
+    table = _rgb_table(name)
     x = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0) * (TABLE_SIZE - 1)
-    return np.stack([np.interp(x, np.arange(TABLE_SIZE), table[:, c]) for c in range(3)], axis=-1)
+    low = np.minimum(x.astype(np.intp), TABLE_SIZE - 2)
+    weight = (x - low)[..., None]
+    return table[low] * (1.0 - weight) + table[low + 1] * weight
+
+
+@functools.lru_cache(maxsize=None)
+def _rgb_table(name: str) -> np.ndarray:
+    """(TABLE_SIZE, 3) float64 in [0, 1], read-only: made once per map (the HUD samples thousands of values)."""
+    table = colormap_table(name)[:, :3].astype(np.float64) / 255.0
+    table.flags.writeable = False
+    return table
 
 
 def _control_points(name: str):

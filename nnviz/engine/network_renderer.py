@@ -26,9 +26,7 @@ from nnviz.engine.layout import NetworkLayout
 from nnviz.engine.shader_library import ShaderLibrary
 from nnviz.engine.style import RenderStyle
 
-# Auto line scale = AUTO_SCALE_SIGMAS x RMS(values) per matrix: a robust stand-in
-# for max |w| (about the 99th percentile of a Gaussian) that costs one dot product.
-AUTO_SCALE_SIGMAS = 2.5
+# Auto line scale: rules.robust_scale per matrix.
 # Opacity of a full-scale line is LINE_GAIN * n ** -LINE_GAIN_FALLOFF, n the
 # number of lines in its weight matrix: dense matrices cover every pixel many
 # times over, so their lines must be fainter for additive blending not to
@@ -214,7 +212,7 @@ class NetworkRenderer:
         if fixed is not None:
             scales = np.full(len(offsets) - 1, fixed, np.float32)
         else:
-            scales = np.array([_robust_scale(values[a:b]) for a, b in zip(offsets[:-1], offsets[1:])], np.float32)
+            scales = np.array([rules.robust_scale(values[a:b]) for a, b in zip(offsets[:-1], offsets[1:])], np.float32)
         return np.maximum(scales, np.float32(1e-12))
 
     def _fill_neuron_state(self, state: np.ndarray, frame: FrameSnapshot, style: RenderStyle) -> None:
@@ -233,7 +231,7 @@ class NetworkRenderer:
         else:
             # Signed values (error signals): the diverging map, strong ones bigger.
             values = frame.neuron_values(style.neuron_channel)[first:]
-            position[first:] = rules.diverging_positions(values, _robust_scale(values))
+            position[first:] = rules.diverging_positions(values, rules.robust_scale(values))
             size[first:] = rules.size_factors(np.abs(2.0 * position[first:] - 1.0), rules.ACTIVATION_SIZE)
             uniforms["u_neuron_diverging"] = 1
 
@@ -242,7 +240,7 @@ class NetworkRenderer:
             if heatmap.shape != (first,):
                 raise ValueError(f"input heatmap has {heatmap.size} values, the input layer {first}")
             state[:first, 3] = heatmap
-            uniforms["u_heatmap_scale"] = max(_robust_scale(heatmap), 1e-12)
+            uniforms["u_heatmap_scale"] = max(rules.robust_scale(heatmap), 1e-12)
             uniforms["u_use_heatmap"] = 1
             size[:first] = 1.0  # the weights are the picture: no pixel swelling
         else:
@@ -273,13 +271,6 @@ def _resolve_range(value_range: tuple[float, float], values: np.ndarray) -> tupl
         hi = hi if np.isfinite(hi) else float(values.max())
     lo, hi = (lo if np.isfinite(lo) else 0.0), (hi if np.isfinite(hi) else 1.0)
     return lo, max(hi, lo + 1e-6)
-
-
-def _robust_scale(values: np.ndarray) -> float:
-    """AUTO_SCALE_SIGMAS x RMS: near max |v| for Gaussian values, deaf to outliers, one dot product."""
-    if not values.size:
-        return 1.0
-    return AUTO_SCALE_SIGMAS * float(np.sqrt(np.dot(values, values) / values.size))
 
 
 def _max_abs(values: np.ndarray) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnviz.engine.colormaps import sample
+
 #: Neuron layers the renderer draws (sizes the shaders' per-matrix uniform arrays).
 MAX_LAYERS = 16
 
@@ -26,6 +28,11 @@ EDGE_MARGIN = 0.04
 SPHERE_EXTENT = max(PIXEL_SIZE[1], ACTIVATION_SIZE[1]) + EDGE_MARGIN
 INNER_RING_EXTENT = INNER_RING[1] + EDGE_MARGIN
 OUTER_RING_EXTENT = OUTER_RING[1] + EDGE_MARGIN
+#: An unlit input sphere's colour (sRGB, 0-1); weak weights of a heatmap fade to it.
+INPUT_DARK = (0.10, 0.11, 0.15)
+#: Auto scale = AUTO_SCALE_SIGMAS x RMS(values): a robust stand-in for max |w| (about the 99th
+#: percentile of a Gaussian) that costs one dot product.
+AUTO_SCALE_SIGMAS = 2.5
 
 
 def visible_lines(values: np.ndarray, threshold: float) -> np.ndarray:
@@ -52,6 +59,26 @@ def diverging_positions(values: np.ndarray, scale: float) -> np.ndarray:
     return 0.5 + 0.5 * np.clip(np.asarray(values, dtype=np.float32) / np.float32(max(scale, 1e-12)), -1.0, 1.0)
 
 
+def robust_scale(values: np.ndarray) -> float:
+    """AUTO_SCALE_SIGMAS x RMS: near max |v| for Gaussian values, deaf to outliers, one dot product."""
+    if not values.size:
+        return 1.0
+    return AUTO_SCALE_SIGMAS * float(np.sqrt(np.dot(values, values) / values.size))
+
+
+def heatmap_colors(values: np.ndarray, colormap: str, scale: float | None = None) -> np.ndarray:
+    """(n, 3) sRGB in [0, 1]: values painted as the input grid paints a selected neuron's weights.
+
+    The diverging map at `scale` (robust_scale(values) when None), each colour faded towards
+    INPUT_DARK as its value weakens (spheres.vert does the same per input sphere).
+    """
+    values = np.asarray(values, dtype=np.float32).reshape(-1)
+    scale = max(robust_scale(values) if scale is None else scale, 1e-12)
+    strength = np.clip(np.abs(values) / np.float32(scale), 0.0, 1.0)[:, None]
+    dark = np.array(INPUT_DARK)
+    return dark + (sample(colormap, diverging_positions(values, scale)) - dark) * strength
+
+
 def size_factors(positions: np.ndarray, size_range: tuple[float, float]) -> np.ndarray:
     """Drawn radius / layout radius for colour positions in [0, 1]."""
     lo, hi = size_range
@@ -67,6 +94,7 @@ def glsl_defines() -> dict[str, str]:
         "SPHERE_EXTENT": _float(SPHERE_EXTENT),
         "INNER_RING_EXTENT": _float(INNER_RING_EXTENT),
         "OUTER_RING_EXTENT": _float(OUTER_RING_EXTENT),
+        "INPUT_DARK": f"vec3({', '.join(_float(c) for c in INPUT_DARK)})",
     }
 
 
