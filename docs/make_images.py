@@ -55,7 +55,26 @@ def replay_strip(data: str, name: str, frames=(0, 3, 8, 19), size=(960, 540)) ->
     print(f"wrote {IMAGES / name}")
 
 
-APP_IMAGES = ("app-default.png", "app-selected-neuron.png", "app-help.png", "app-confusion.png", "app-gallery.png")
+APP_IMAGES = ("app-default.png", "app-selected-neuron.png", "app-help.png", "app-confusion.png", "app-gallery.png",
+              "app-drawing.png")
+#: A "3" in input-grid (row, column) steps, drawn with the mouse for app-drawing.png.
+THREE = ((6, 9), (5, 13), (6, 17), (9, 18), (12, 15), (13, 13), (14, 16), (17, 18), (20, 16), (22, 12), (21, 9))
+
+
+def draw_digit(app: App, points) -> None:
+    """Press I and drag through input-grid points with the real mouse, as a user draws."""
+    app.key("i")
+    app.wait_for(lambda s: s["drawing"], what="drawing mode")
+    height = app.state()["window_size"][1]
+    x, y = app.screen_position(0, 28 * points[0][0] + points[0][1])
+    app.xdotool("mousemove", "--window", app.window, str(int(x)), str(int(height - y)), "mousedown", "1")
+    for row, col in points[1:]:
+        x, y = app.screen_position(0, 28 * row + col)
+        app.xdotool("mousemove", "--window", app.window, str(int(x)), str(int(height - y)))
+        app.wait_frames(1)
+    app.wait_frames(2)
+    app.xdotool("mouseup", "1")
+    app.wait_frames(3)
 
 
 def analysis_panels(app: App, shot) -> None:
@@ -135,6 +154,12 @@ def main() -> int:
             shot("app-help.png")
             app.key("h")
             analysis_panels(app, shot)
+            if wanted("app-drawing.png"):
+                app.key("v")  # the gallery closed, the selection cleared: the drawing alone
+                app.click(3, 3)
+                app.key("Home")
+                draw_digit(app, THREE)
+                shot("app-drawing.png")
         finally:
             app.close()
     return 0
