@@ -28,6 +28,7 @@ from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
 from nnviz.app.hud_layout import compact, contains, draw_button_rect, open_area
 from nnviz.app.hud_state import ConfusionState, GalleryState, HudState, OutputMark
+from nnviz.app.live_recording import LiveRecording
 from nnviz.app.session import TrainingSession
 from nnviz.app.timeline import bar_rect
 from nnviz.engine import colormaps
@@ -42,8 +43,6 @@ from nnviz.engine.rules import OUTER_RING_EXTENT
 from nnviz.engine.style import RenderStyle
 from nnviz.errors import NnvizError
 
-#: Recordings play at this rate whatever the window manages: frames are repeated to keep real time.
-RECORDING_FPS = 30
 THRESHOLD_STEP = 1.5
 MIN_THRESHOLD = 0.005
 #: Frame and training rates are averaged over about this long.
@@ -145,8 +144,7 @@ class AppCore:
         self.frame: FrameSnapshot | None = None
         self.held_keys: set[str] = set()
         self.last_screenshot: str | None = None
-        self.recorder = None  # a VideoRecorder while F9 records
-        self._recording = (0.0, 0)  # when it started, frames written
+        self.recorder: LiveRecording | None = None  # while F9 records
         self.draw_seconds = 0.0  # what the last render() cost
         self._screenshot_requested = False
         self._clock = clock
@@ -527,44 +525,33 @@ class AppCore:
         if self.recorder is not None:
             self.stop_recording()
             return
-        from nnviz.app.recorder import VideoRecorder  # imageio-ffmpeg loads only when someone records
-
         path = unique_path(self.screenshot_dir, "nnviz", ".mp4")
         try:
-            self.recorder = VideoRecorder(path, self.framebuffer_size, RECORDING_FPS)
+            self.recorder = LiveRecording(path, self.framebuffer_size, self._clock)
         except NnvizError as error:
             self.session.say(f"could not record: {error}")
             return
-        self._recording = (self._clock(), 0)
         self.session.say(f"recording to {path}: F9 stops")
 
     def _record(self, target: OffscreenTarget) -> None:
-        """Add this frame as often as real time asks: a slow window still gives a real-time video."""
-        started, written = self._recording
         if tuple(target.size) != tuple(self.recorder.size):
             self.stop_recording("the window changed size: recording stopped")
             return
-        due = int((self._clock() - started) * RECORDING_FPS) + 1
         try:
-            image = target.read_rgb()
-            while written < due:
-                self.recorder.add(image)
-                written += 1
+            self.recorder.add(target.read_rgb())
         except NnvizError as error:
             self.stop_recording(f"recording stopped: {error}")
-            return
-        self._recording = (started, written)
 
     def stop_recording(self, reason: str | None = None) -> None:
         if self.recorder is None:
             return
         recorder, self.recorder = self.recorder, None
         try:
-            frames = recorder.close()
+            done = recorder.close()
         except NnvizError as error:
             self.session.say(f"could not finish the recording: {error}")
             return
-        self.session.say(reason or f"recorded {frames / RECORDING_FPS:.1f} s to {recorder.path}")
+        self.session.say(reason or done)
 
     def _cycle_colormap(self) -> None:
         names = colormaps.COLORMAP_NAMES
