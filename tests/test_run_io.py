@@ -16,6 +16,7 @@ from nnviz.model.network import Network
 from nnviz.model.run_io import load_run, save_run
 from nnviz.model.trainer import Trainer
 from nnviz.model.weights_io import load_weights, save_weights
+from npz_helpers import rewrite_npz
 
 CONFIG = TrainConfig(layers=(16, 4, 3), activation="relu", batch_size=10, learning_rate=0.01, seed=3)
 PARAMS = 16 * 4 + 4 * 3 + 4 + 3  # 83
@@ -40,18 +41,6 @@ def run(tmp_path_factory):
     return path, history
 
 
-def _rewrite(path, **changes):
-    """Copy of a saved file with entries replaced (None removes one)."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    for name, value in changes.items():
-        if value is None:
-            arrays.pop(name)
-        else:
-            arrays[name] = value
-    target = path.with_name("changed.npz")
-    np.savez(target, **arrays)
-    return target
 
 
 def _error(path) -> str:
@@ -148,7 +137,7 @@ def test_damaged_files_get_a_clear_error(run, changes, message):
     }
     arrays = {name: value if value is None or isinstance(value, np.ndarray) else damage[value](originals[name])
               for name, value in changes.items()}
-    assert re.search(message, _error(_rewrite(path, **arrays)))
+    assert re.search(message, _error(rewrite_npz(path, **arrays)))
 
 
 def test_pickled_objects_are_refused(run):

@@ -179,3 +179,16 @@ def test_the_hud_shows_the_moment_on_show(make_core):
     assert hud.lines[1].startswith("LOOKING BACK") and hud.lines[2].startswith("at batch 0")
     assert not hud.timeline.live and hud.timeline.shown == 0
     assert "snapshot 1 of" in hud.timeline.caption
+
+
+def test_live_change_mode_compares_with_the_last_snapshot_before_now(make_core):
+    core = _trained(make_core, batches=30)  # every batch is a snapshot here, the newest of this very batch
+    session = core.session
+    core.key_press("Y")
+    core.render()
+    history = session.history
+    assert history[len(history) - 1].batches == session.trainer.batches_trained
+    before = history[len(history) - 2].params
+    change = session.trainer.network.params - before
+    np.testing.assert_allclose(core.frame.edge_values("change"), change[:session.trainer.network.num_weights])
+    assert np.abs(core.frame.edge_values("change")).max() > 0

@@ -9,6 +9,7 @@ from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
 from nnviz.model.network import Network, initialize
 from nnviz.model.weights_io import load_weights, save_weights
+from npz_helpers import rewrite_npz
 
 CONFIG = TrainConfig(layers=(784, 16, 16, 10), activation="relu", learning_rate=0.01, seed=5)
 
@@ -21,18 +22,6 @@ def saved(tmp_path):
     return path, network
 
 
-def _rewrite(path, **changes):
-    """Copy of a saved file with entries replaced (None removes one)."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    for name, value in changes.items():
-        if value is None:
-            arrays.pop(name)
-        else:
-            arrays[name] = value
-    target = path.with_name("changed.npz")
-    np.savez(target, **arrays)
-    return target
 
 
 def test_format_is_readable_by_plain_numpy(saved):
@@ -58,7 +47,7 @@ def test_round_trip(saved):
 
 def test_pickled_objects_are_refused(saved, tmp_path):
     path, _ = saved
-    bad = _rewrite(path, W0=np.array([{"evil": 1}], dtype=object))
+    bad = rewrite_npz(path, W0=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(NnvizError, match="pickled Python objects; refusing"):
         load_weights(bad)
 
@@ -82,7 +71,7 @@ def test_pickled_objects_are_refused(saved, tmp_path):
 )
 def test_damaged_files_get_a_clear_error(saved, changes, message):
     path, _ = saved
-    bad = _rewrite(path, **changes)
+    bad = rewrite_npz(path, **changes)
     with pytest.raises(NnvizError, match=message) as info:
         load_weights(bad)
     assert str(bad) in str(info.value) and "\n" not in str(info.value)
@@ -119,7 +108,7 @@ def test_save_is_atomic_and_checks_the_target(saved, tmp_path, monkeypatch):
 def test_a_bad_config_value_names_the_field_not_an_option(saved):
     path, _ = saved
     meta = {**CONFIG.to_dict(), "learning_rate": 0}
-    bad = _rewrite(path, config=np.array(json.dumps(meta)))
+    bad = rewrite_npz(path, config=np.array(json.dumps(meta)))
     with pytest.raises(NnvizError) as info:
         load_weights(bad)
     assert str(info.value) == f"{bad}: config: learning_rate 0: the learning rate must be > 0 and at most 100"

@@ -273,9 +273,10 @@ class TrainingSession:
         history, position = self.history, self.timeline.position
         network = self.network_on_show()
         if position is None:
-            samples = self.trainer.samples_seen
-            earlier = np.flatnonzero(history.batches < self.trainer.batches_trained) if len(history) else []
-            reference = history[int(earlier[-1])].params if len(earlier) else None
+            samples, batches = self.trainer.samples_seen, self.trainer.batches_trained
+            # The latest snapshot taken before now (the newest may be of this very batch).
+            reference = (history[history.index_at(batches - 1)].params
+                         if len(history) and history[0].batches < batches else None)
         else:
             samples = history[position].samples_seen
             reference = history[position - 1].params if position > 0 else None
@@ -407,10 +408,7 @@ class TrainingSession:
 
     def show_run(self, history: RunHistory, path: Path) -> bool:
         """Replay a loaded run; it must be of this network's shape."""
-        network = self.trainer.network
-        if list(history.config.layers) != network.layer_sizes or history.config.output != network.output.name:
-            self.say(f"could not load {path}: it holds a {list(history.config.layers)} {history.config.output} run, "
-                     f"this is a {network.layer_sizes} {network.output.name} network")
+        if not self._fits(history.config, path, "run"):
             return False
         self.trainer.set_activation(history.config.activation)
         self.trainer.load_parameters(history[len(history) - 1].params)
@@ -421,6 +419,15 @@ class TrainingSession:
         self.paused = True
         self.say(f"loaded the run {path}: B plays it, ← → step, X trains on from the moment shown")
         return True
+
+    def _fits(self, config: TrainConfig, path: Path, what: str) -> bool:
+        """Whether a file's network has this one's layers and output layer; says why not."""
+        network = self.trainer.network
+        if list(config.layers) == network.layer_sizes and config.output == network.output.name:
+            return True
+        self.say(f"could not load {path}: it holds a {list(config.layers)} {config.output} {what}, "
+                 f"this is a {network.layer_sizes} {network.output.name} network")
+        return False
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
@@ -443,10 +450,7 @@ class TrainingSession:
         except NnvizError as error:
             self.say(f"could not load: {error}")
             return False
-        network = self.trainer.network
-        if list(loaded.config.layers) != network.layer_sizes or loaded.config.output != network.output.name:
-            self.say(f"could not load {path}: it holds a {list(loaded.config.layers)} {loaded.config.output} network, "
-                     f"this is a {network.layer_sizes} {network.output.name} one")
+        if not self._fits(loaded.config, path, "network"):
             return False
         self.trainer.set_activation(loaded.config.activation)
         self.trainer.load_parameters(loaded.flat_parameters())
