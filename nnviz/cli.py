@@ -1,5 +1,5 @@
 """Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG), ``nnviz video`` (mp4),
-``nnviz predict`` (your own images).
+``nnviz predict`` (your own images), ``nnviz edit`` (a saved network's architecture).
 
 Builds the parser from nnviz.commands, runs the command asked for, and turns
 its errors into one line on stderr and an exit code.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nnviz.commands.edit import add_edit_options, run_edit
 from nnviz.commands.options import OneLineErrorParser, add_data_options, add_model_options
 from nnviz.commands.predict import add_predict_options, run_predict
 from nnviz.commands.render import add_render_options, run_render
@@ -20,7 +21,8 @@ from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 
 #: Subcommand (None: none given) -> the function that runs it.
-RUN = {"train": run_train, "render": run_render, "video": run_video, "predict": run_predict, None: run_app}
+RUN = {"train": run_train, "render": run_render, "video": run_video, "predict": run_predict, "edit": run_edit,
+       None: run_app}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "'probabilities' are the outputs divided by their sum. Exit status 2 if any picture "
                     "could not be read (the others are still classified).")
     add_predict_options(predict)
+
+    edit = commands.add_parser(
+        "edit", help="change a saved network's shape: add or remove neurons and layers",
+        description="Edit the architecture of weights saved by 'nnviz train --save' and write the result to a "
+                    "new file; what the network learned is kept (adding neurons or a ReLU layer leaves its "
+                    "outputs unchanged). The edits run in the order given; each prints what it did. "
+                    "Continue with 'nnviz train --load OUT.npz'.")
+    add_edit_options(edit)
     return parser
 
 

@@ -16,6 +16,7 @@ from nnviz.errors import ConfigError, NnvizError
 OPTIONS: Mapping[str, str] = MappingProxyType({
     "layers": "--layers",
     "activation": "--activation",
+    "layer_activations": "--layer-activations",
     "output": "--output",
     "init": "--init",
     "optimizer": "--optimizer",

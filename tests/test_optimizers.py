@@ -87,3 +87,12 @@ def test_a_state_is_a_copy():
 def test_a_state_of_another_optimizer_is_refused(name, state, message):
     with pytest.raises(ValueError, match=message):
         make_optimizer(name, 4).load_state(state)
+
+
+def test_each_optimizer_says_what_a_fresh_start_of_it_means():
+    from nnviz.model.optimizers import OPTIMIZERS
+
+    notes = {name: cls.fresh_start for name, cls in OPTIMIZERS.items()}
+    assert notes["adam"] == "Adam's moment estimates start from zero"
+    assert notes["momentum"] == "its velocity starts from zero"
+    assert notes["sgd"]

@@ -313,3 +313,207 @@ def test_a_diverged_run_restores_as_diverged(trainer):
     trainer.restore(state)
     assert trainer.diverged == state.diverged and "the loss became nan" in trainer.diverged
     assert trainer.train_batches(3) == 0 and trainer.samples_seen == 64
+
+
+# ------------------------------------------------------ live hyperparameters
+def test_momentum_changes_live_and_the_velocity_is_kept():
+    trainer = Trainer(TrainConfig(optimizer="momentum", momentum=0.9, learning_rate=0.01), *_synthetic(320))
+    trainer.train_batches(3)
+    velocity = trainer.optimizer.velocity.copy()
+    assert velocity.any()
+    trainer.set_momentum(0.5)
+    assert trainer.config.momentum == 0.5
+    np.testing.assert_array_equal(trainer.optimizer.velocity, velocity)
+    # The next batch's gradient, worked out beforehand.
+    batch = trainer._order[trainer.position:trainer.position + 32]
+    trainer.network.load_pixel_batch(trainer._train_x, batch)
+    trainer.network.compute_gradients(trainer._train_y[batch])
+    gradient = trainer.network.grads.copy()
+    params = trainer.network.params.copy()
+    trainer.train_batches(1)
+    # v <- 0.5 v - lr g, p <- p + v: the new factor decays the kept velocity.
+    expected = np.float32(0.5) * velocity - np.float32(0.01) * gradient
+    np.testing.assert_allclose(trainer.optimizer.velocity, expected, atol=1e-7)
+    np.testing.assert_allclose(trainer.network.params, params + expected, atol=1e-6)
+
+
+def test_weight_decay_changes_live():
+    trainer = Trainer(TrainConfig(optimizer="sgd", learning_rate=0.1), *_synthetic(320))
+    trainer.set_weight_decay(0.5)
+    trainer.network.load_pixel_batch(trainer._train_x, trainer._order[:32])
+    trainer.network.compute_gradients(trainer._train_y[trainer._order[:32]], 0.5)
+    expected = trainer.network.params - np.float32(0.1) * trainer.network.grads
+    trainer.train_batches(1)
+    np.testing.assert_allclose(trainer.network.params, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("setter,value,message", [
+    ("set_momentum", 1.0, "momentum 1.0: must be in [0, 1)"),
+    ("set_momentum", float("nan"), "momentum nan: must be in [0, 1)"),
+    ("set_weight_decay", -0.1, "weight_decay -0.1: must be >= 0"),
+    ("set_weight_decay", float("inf"), "weight_decay inf: must be a finite number"),
+    ("set_optimizer", "rmsprop", "optimizer 'rmsprop': not one of: adam, momentum, sgd"),
+])
+def test_a_bad_live_value_changes_nothing(trainer, setter, value, message):
+    trainer.train_batches(2)
+    config, optimizer, state = trainer.config, trainer.optimizer, trainer.optimizer.state()
+    with pytest.raises(ConfigError) as info:
+        getattr(trainer, setter)(value)
+    assert str(info.value) == message
+    assert trainer.config == config and trainer.optimizer is optimizer
+    np.testing.assert_array_equal(trainer.optimizer.state()["m"], state["m"])
+
+
+def test_switching_optimizer_says_what_became_of_its_state(trainer):
+    trainer.train_batches(2)
+    adam = trainer.optimizer
+    assert trainer.set_optimizer("adam") == "optimizer adam: unchanged, its state kept"
+    assert trainer.optimizer is adam and adam.t == 2
+    assert trainer.set_optimizer("momentum") == "optimizer momentum (was adam): its velocity starts from zero"
+    assert trainer.config.optimizer == "momentum" and not trainer.optimizer.velocity.any()
+    trainer.train_batches(1)
+    assert trainer.set_optimizer("adam") == "optimizer adam (was momentum): Adam's moment estimates start from zero"
+    assert trainer.optimizer.t == 0 and not trainer.optimizer.m.any()
+    assert trainer.set_optimizer("sgd").startswith("optimizer sgd (was adam): ")
+
+
+# --------------------------------------------------- per-layer activations
+def test_one_layer_s_activation_changes_live_and_the_weights_stay(trainer):
+    trainer.train_batches(3)
+    weights = trainer.network.params.copy()
+    trainer.set_layer_activation(2, "relu")
+    assert trainer.config.layer_activations == ("tanh", "relu")
+    assert trainer.config.hidden_activations() == ("tanh", "relu")
+    assert [a.name for a in trainer.network.activations] == ["tanh", "relu"]
+    np.testing.assert_array_equal(trainer.network.params, weights)
+    assert (trainer.activations_for(_synthetic(1)[0][0])[2] >= 0).all()  # ReLU's outputs
+    assert trainer.train_batches(2) == 2
+    # Back to one activation everywhere: the per-layer choice is forgotten.
+    trainer.set_layer_activation(2, "tanh")
+    assert trainer.config.layer_activations == ()
+    trainer.set_layer_activation(1, "sigmoid")
+    trainer.set_activation("leaky_relu")
+    assert trainer.config.layer_activations == () and trainer.config.activation == "leaky_relu"
+    assert [a.name for a in trainer.network.activations] == ["leaky_relu", "leaky_relu"]
+
+
+@pytest.mark.parametrize("layer,name,message", [
+    (3, "relu", "layer_activations relu: no hidden layer 3: the hidden layers are 1 to 2"),
+    (0, "relu", "layer_activations relu: no hidden layer 0: the hidden layers are 1 to 2"),
+    (1, "swish", "layer_activations swish,tanh: 'swish' is not one of: leaky_relu, relu, sigmoid, tanh"),
+])
+def test_a_bad_layer_activation_changes_nothing(trainer, layer, name, message):
+    with pytest.raises(ConfigError) as info:
+        trainer.set_layer_activation(layer, name)
+    assert str(info.value) == message and info.value.field == "layer_activations"
+    assert trainer.config.layer_activations == () and [a.name for a in trainer.network.activations] == ["tanh"] * 2
+
+
+def test_restore_brings_back_each_layer_s_activation():
+    config = TrainConfig(layers=(784, 16, 12, 10), layer_activations=("relu", "sigmoid"), seed=4)
+    trainer = Trainer(config, *_synthetic(320), history_every=10**9)
+    trainer.train_batches(3)
+    state = trainer.snapshot()
+    trainer.train_batches(2)
+    expected = trainer.network.params.copy()
+    other = Trainer(TrainConfig(layers=(784, 16, 12, 10)), *_synthetic(320))
+    other.restore(state)
+    assert other.config.layer_activations == ("relu", "sigmoid")
+    assert [a.name for a in other.network.activations] == ["relu", "sigmoid"]
+    other.train_batches(2)
+    np.testing.assert_array_equal(other.network.params, expected)
+
+
+# -------------------------------------------------------- architecture edits
+def test_training_goes_on_after_an_edit_with_the_progress_kept():
+    from nnviz.model import surgery
+
+    trainer = Trainer(TrainConfig(seed=1), *_synthetic(640), *_synthetic(100, seed=1), history_every=320)
+    trainer.train_batches(25)
+    progress = (trainer.epoch, trainer.batches_trained, trainer.samples_seen, trainer.position,
+                trainer.running_loss, trainer.running_accuracy, list(trainer.history), trainer._order)
+    result = trainer.edit(surgery.insert_layer, 2, 20, activation="relu", rng=np.random.default_rng(0))
+    assert trainer.config.layers == (784, 16, 20, 16, 10) == result.config.layers
+    assert trainer.network.layer_sizes == [784, 16, 20, 16, 10]
+    assert trainer.config.layer_activations == ("tanh", "relu", "tanh")
+    assert (trainer.epoch, trainer.batches_trained, trainer.samples_seen, trainer.position, trainer.running_loss,
+            trainer.running_accuracy, list(trainer.history), trainer._order) == progress
+    assert trainer.optimizer.t == 25 and trainer.optimizer.m.size == trainer.network.params.size
+    loss_after_edit = trainer.evaluate(*_synthetic(640))[0]
+    trainer.train_batches(30)
+    assert trainer.evaluate(*_synthetic(640))[0] < loss_after_edit * 0.9
+    assert trainer.batches_trained == 55 and trainer.history[-1].samples_seen > progress[2]
+
+
+def test_snapshot_and_restore_after_an_edit():
+    from nnviz.model import surgery
+
+    trainer = Trainer(TrainConfig(seed=1), *_synthetic(320), history_every=10**9)
+    trainer.train_batches(4)
+    before_edit = trainer.snapshot()
+    trainer.edit(surgery.remove_neurons, 1, [0, 1, 2])
+    trainer.edit(surgery.add_neurons, 2, 5, rng=np.random.default_rng(0))
+    trainer.train_batches(3)
+    state = trainer.snapshot()
+    trainer.train_batches(4)
+    expected, progress = trainer.network.params.copy(), _progress(trainer)
+    trainer.restore(state)
+    trainer.train_batches(4)
+    np.testing.assert_array_equal(trainer.network.params, expected)
+    assert _progress(trainer) == progress
+    # A state of the old shape is refused, as any state of another network is.
+    with pytest.raises(ValueError, match="784,16,16,10 softmax network, this is a 784,13,21,10 softmax one"):
+        trainer.restore(before_edit)
+
+
+def test_an_edit_restarts_the_recorded_run():
+    from nnviz.model import surgery
+    from nnviz.model.history import RunHistory
+
+    trainer = Trainer(TrainConfig(seed=1), *_synthetic(320), history_every=64)
+    history = RunHistory(dense_batches=5)
+    history.attach(trainer)
+    trainer.train_batches(8)
+    assert len(history) > 2
+    trainer.edit(surgery.add_neurons, 1, 4, rng=np.random.default_rng(0))
+    # As after reset(): the recording starts again from here, of the new shape, the run's points kept.
+    assert trainer.history_recorder is history
+    assert len(history) == 1 and history[0].batches == 8 and history[0].params.size == trainer.network.params.size
+    assert history.points == trainer.history and len(history.points) == 4
+    trainer.train_batches(3)
+    assert history.batches.tolist() == [8, 9, 10, 11]
+    assert all(snapshot.params.size == trainer.network.params.size for snapshot in history)
+
+
+def test_an_edit_the_run_history_cannot_hold_changes_nothing():
+    from nnviz.errors import NnvizError
+    from nnviz.model import surgery
+    from nnviz.model.history import RunHistory
+
+    trainer = Trainer(TrainConfig(seed=1), *_synthetic(320), history_every=10**9)
+    history = RunHistory(cap_bytes=2 * (3 * trainer.network.params.nbytes + 8 * 320 + 2048))  # room for this size only
+    history.attach(trainer)
+    trainer.train_batches(2)
+    network, optimizer, config = trainer.network, trainer.optimizer, trainer.config
+    with pytest.raises(NnvizError, match="not changed: the run history is too small for the edited network"):
+        trainer.edit(surgery.add_neurons, 1, 50, rng=np.random.default_rng(0))
+    assert trainer.network is network and trainer.optimizer is optimizer and trainer.config == config
+    assert history.batches.tolist() == [0, 2] and trainer.history_recorder is history
+    assert trainer.train_batches(1) == 1 and history.batches.tolist() == [0, 3]
+
+
+def test_an_edit_that_does_not_fit_the_data_changes_nothing():
+    import dataclasses
+
+    from nnviz.model import surgery
+
+    trainer = Trainer(TrainConfig(seed=1), *_synthetic(320))
+    result = surgery.remove_neurons(TrainConfig(layers=(784, 16, 11)), np.zeros(784 * 16 + 16 * 11 + 27, np.float32),
+                                    {}, 1, [0])
+    too_few_classes = dataclasses.replace(result, config=result.config.replace(layers=(784, 15, 9)))
+    with pytest.raises(ConfigError, match="the last layer has 9 neurons but the labels go up to 9"):
+        trainer.apply_edit(too_few_classes)
+    assert trainer.config.layers == (784, 16, 16, 10)
+    with pytest.raises(ValueError, match="the edit holds"):
+        trainer.apply_edit(dataclasses.replace(result, config=result.config.replace(layers=(784, 15, 10))))
+    assert trainer.config.layers == (784, 16, 16, 10) and trainer.network.layer_sizes == [784, 16, 16, 10]

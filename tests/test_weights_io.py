@@ -67,6 +67,14 @@ def test_pickled_objects_are_refused(saved, tmp_path):
          "config: activation 'swish': not one of: leaky_relu, relu"),
         ({"config": np.array(json.dumps({"layers": "784", "activation": "tanh", "output": "softmax"}))},
          "layers must be a list of integers"),
+        ({"config": np.array(json.dumps({**CONFIG.to_dict(), "layer_activations": "relu,tanh"}))},
+         "'config' layer_activations must be a list of activation names, got 'relu,tanh'"),
+        ({"config": np.array(json.dumps({**CONFIG.to_dict(), "layer_activations": ["relu", 3]}))},
+         "'config' layer_activations must be a list of activation names"),
+        ({"config": np.array(json.dumps({**CONFIG.to_dict(), "layer_activations": ["relu"]}))},
+         "config: layer_activations relu: needs one activation per hidden layer: layers 784,16,16,10 have 2"),
+        ({"config": np.array(json.dumps({**CONFIG.to_dict(), "layer_activations": ["relu", "swish"]}))},
+         "config: layer_activations relu,swish: 'swish' is not one of"),
     ],
 )
 def test_damaged_files_get_a_clear_error(saved, changes, message):
@@ -121,3 +129,30 @@ def test_any_layer_sizes_load_the_dataset_decides_what_fits(tmp_path):
     initialize(network, "xavier", np.random.default_rng(0))
     loaded = load_weights(save_weights(tmp_path / "small.npz", network, config))
     assert loaded.config.layers == (49, 5, 3)
+
+
+def test_each_layer_s_activation_round_trips(tmp_path):
+    config = TrainConfig(layers=(784, 16, 8, 10), activation="tanh", layer_activations=("relu", "sigmoid"))
+    network = Network(config.layers, config.activation, config.output, layer_activations=config.layer_activations)
+    initialize(network, "xavier", np.random.default_rng(2))
+    path = save_weights(tmp_path / "mixed.npz", network, config)
+    with np.load(path, allow_pickle=False) as archive:
+        assert json.loads(str(archive["config"]))["layer_activations"] == ["relu", "sigmoid"]
+    loaded = load_weights(path)
+    assert loaded.config == config and loaded.config.layer_activations == ("relu", "sigmoid")
+
+
+def test_the_network_s_activations_are_saved_whatever_the_config_says(tmp_path):
+    network = Network(CONFIG.layers, "tanh", CONFIG.output)
+    network.set_layer_activation(2, "leaky_relu")
+    loaded = load_weights(save_weights(tmp_path / "w.npz", network, CONFIG))
+    assert loaded.config.activation == "tanh" and loaded.config.layer_activations == ("tanh", "leaky_relu")
+
+
+def test_a_file_from_before_per_layer_activations_loads(saved):
+    path, network = saved
+    meta = {key: value for key, value in CONFIG.to_dict().items() if key != "layer_activations"}
+    old = rewrite_npz(path, config=np.array(json.dumps({"format": "nnviz-weights", "version": 1, **meta})))
+    loaded = load_weights(old)
+    assert loaded.config == CONFIG and loaded.config.layer_activations == ()
+    assert loaded.config.hidden_activations() == ("relu", "relu")

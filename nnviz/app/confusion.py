@@ -46,7 +46,8 @@ class _Pass:
     """One evaluation of the test set with a frozen copy of a network's parameters."""
 
     def __init__(self, network: Network, labels: np.ndarray, moment: tuple[bool, int]):
-        self.network = Network(network.layer_sizes, network.activation.name, network.output.name)
+        self.network = Network(network.layer_sizes, network.activation.name, network.output.name,
+                               layer_activations=network.layer_activations)
         np.copyto(self.network.params, network.params)
         self.labels = labels
         self.moment = moment
@@ -56,7 +57,8 @@ class _Pass:
     def same_network(self, network: Network, labels: np.ndarray) -> bool:
         mine = self.network
         return (labels is self.labels and mine.layer_sizes == network.layer_sizes
-                and mine.activation.name == network.activation.name and np.array_equal(mine.params, network.params))
+                and [a.name for a in mine.activations] == [a.name for a in network.activations]
+                and np.array_equal(mine.params, network.params))
 
     def step(self, images: np.ndarray, count: int) -> None:
         chunk = slice(self.done, min(self.done + count, len(self.labels)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from nnviz.commands.options import parse_layers
+from nnviz.commands.options import parse_layers, parse_names
 from nnviz.data import load_dataset
 from nnviz.data.loader import dataset_spec
 from nnviz.errors import ConfigError, NnvizError
@@ -37,6 +37,10 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
                 f"which holds {format_layers(loaded.config.layers)}"
             )
         changes["layers"] = layers
+    if args.layer_activations is not None:
+        changes["layer_activations"] = parse_names(args.layer_activations)
+    elif "activation" in changes:
+        changes["layer_activations"] = ()  # --activation sets every hidden layer, a loaded file's included
     if loaded and "output" in changes and changes["output"] != loaded.config.output:
         raise NnvizError(f"--output {changes['output']} does not match {args.load}, trained with {loaded.config.output}")
     config = validate(config.replace(**changes))

@@ -38,7 +38,11 @@ def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False)
     group.add_argument("--preset", choices=sorted(PRESETS), default=default("default"),
                        help="starting hyperparameters; 'textbook' is Nielsen's classic setup (default: default)")
     group.add_argument("--layers", metavar="SIZES", default=default(None), help="comma-separated layer sizes (default: 784,16,16,10)")
-    group.add_argument("--activation", choices=sorted(ACTIVATIONS), default=default(None), help="hidden-layer activation")
+    group.add_argument("--activation", choices=sorted(ACTIVATIONS), default=default(None),
+                       help="every hidden layer's activation")
+    group.add_argument("--layer-activations", metavar="NAMES", default=default(None),
+                       help="one activation per hidden layer, comma-separated, e.g. relu,tanh "
+                            "(default: --activation for all)")
     group.add_argument("--output", choices=sorted(OUTPUTS), default=default(None),
                        help="output layer and cost: softmax (cross-entropy) or sigmoid (quadratic)")
     group.add_argument("--init", choices=sorted(INITIALIZERS), default=default(None), help="weight initialisation")
@@ -59,6 +63,11 @@ def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) 
                        help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
     group.add_argument("--no-download", action="store_true", default=default(False),
                        help="never download; fail if the files are missing")
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """--layer-activations' value: "relu,tanh" -> ("relu", "tanh"); "" -> () (every layer --activation)."""
+    return tuple(part.strip() for part in text.split(",")) if text.strip() else ()
 
 
 def parse_layers(text: str) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from nnviz.commands.options import DATASET_NAMES
 from nnviz.data.digits import load_digit_image
 from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
+from nnviz.model.config import network_for
 from nnviz.model.network import Network
 from nnviz.model.weights_io import load_weights
 
@@ -41,7 +42,7 @@ def run_predict(args: argparse.Namespace) -> int:
     loaded = load_weights(args.load)
     check_fits_dataset(loaded.config, args.dataset, args.load)
     config = loaded.config
-    network = Network(config.layers, config.activation, config.output)
+    network = network_for(config)
     network.params[...] = loaded.flat_parameters()
     class_names = DATASETS[args.dataset].class_names
 

@@ -13,7 +13,7 @@ from nnviz.arg_types import positive_int, positive_number
 from nnviz.commands.builders import build_config, build_trainer
 from nnviz.errors import NnvizError
 from nnviz.model import run_io, weights_io
-from nnviz.model.config import format_layers
+from nnviz.model.config import describe_activations, format_layers
 from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
 from nnviz.model.trainer import Trainer
 
@@ -37,7 +37,8 @@ def run_train(args: argparse.Namespace) -> int:
     trainer, _ = build_trainer(args, config, loaded)
     history = _start_history(args, trainer)
     print(
-        f"training {format_layers(config.layers)} on {args.dataset}: {config.activation}/{config.output}, {config.optimizer} "
+        f"training {format_layers(config.layers)} on {args.dataset}: {describe_activations(config)}/{config.output}, "
+        f"{config.optimizer} "
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
         flush=True,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from nnviz.errors import ConfigError
 from nnviz.model.activations import ACTIVATIONS
-from nnviz.model.network import INITIALIZERS
+from nnviz.model.network import DTYPE, INITIALIZERS, Network
 from nnviz.model.optimizers import OPTIMIZERS
 from nnviz.model.outputs import OUTPUTS
 
@@ -16,6 +17,8 @@ from nnviz.model.outputs import OUTPUTS
 class TrainConfig:
     layers: tuple[int, ...] = (784, 16, 16, 10)
     activation: str = "tanh"
+    #: One activation per hidden layer, or () for ``activation`` in every one (see hidden_activations).
+    layer_activations: tuple[str, ...] = ()
     output: str = "softmax"
     init: str = "xavier"
     optimizer: str = "adam"
@@ -31,7 +34,20 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["layers"] = list(self.layers)
+        data["layer_activations"] = list(self.layer_activations)
         return data
+
+    def hidden_activations(self) -> tuple[str, ...]:
+        """The activation of each hidden layer, first to last (hidden layer k is ``layers[k]``)."""
+        return self.layer_activations or (self.activation,) * max(len(self.layers) - 2, 0)
+
+    def with_hidden_activations(self, names) -> "TrainConfig":
+        """This config with these hidden-layer activations; () stands for them when all are ``activation``.
+
+        Kept short that way so that a uniform network saves and compares like one that was never mixed.
+        """
+        names = tuple(names)
+        return self.replace(layer_activations=() if all(name == self.activation for name in names) else names)
 
     @classmethod
     def field_names(cls) -> set[str]:
@@ -67,6 +83,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     if any(n <= 0 for n in layers):
         raise _layers_error(layers, "every layer needs at least one neuron")
     _choice("activation", config.activation, ACTIVATIONS)
+    _check_layer_activations(config)
     _choice("output", config.output, OUTPUTS)
     _choice("init", config.init, INITIALIZERS)
     _choice("optimizer", config.optimizer, OPTIMIZERS)
@@ -78,9 +95,39 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError("momentum", config.momentum, "must be in [0, 1)")
     if not config.weight_decay >= 0:
         raise ConfigError("weight_decay", config.weight_decay, "must be >= 0")
+    if not math.isfinite(config.weight_decay):
+        raise ConfigError("weight_decay", config.weight_decay, "must be a finite number")
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
         raise ConfigError("seed", config.seed, f"must be an integer from 0 to {2**32 - 1}")
     return config
+
+
+def _check_layer_activations(config: TrainConfig) -> None:
+    names = config.layer_activations
+    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
+        raise ConfigError("layer_activations", repr(names), "must be a tuple of activation names")
+    if not names:
+        return
+    hidden = len(config.layers) - 2
+    if len(names) != hidden:
+        raise ConfigError("layer_activations", ",".join(names),
+                          f"needs one activation per hidden layer: layers {format_layers(config.layers)} "
+                          f"have {hidden}")
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise ConfigError("layer_activations", ",".join(names),
+                              f"{name!r} is not one of: {', '.join(sorted(ACTIVATIONS))}")
+
+
+def network_for(config: TrainConfig, dtype=DTYPE) -> Network:
+    """A network of the config's layers, activations and output layer (parameters zero)."""
+    return Network(config.layers, config.activation, config.output, dtype=dtype,
+                   layer_activations=config.layer_activations)
+
+
+def describe_activations(config: TrainConfig) -> str:
+    """"tanh", or one name per hidden layer ("relu,tanh") where they differ."""
+    return ",".join(config.layer_activations) if config.layer_activations else config.activation
 
 
 def check_data_shape(config: TrainConfig, input_size: int, num_classes: int, input_description: str) -> None:

@@ -31,11 +31,20 @@ class _BatchBuffers:
 
 
 class Network:
-    def __init__(self, layer_sizes, activation: str = "sigmoid", output: str = "softmax", dtype=DTYPE):
+    """Layers are counted as in ``layer_sizes``: 0 is the input, hidden layers are 1 .. len - 2, the last the output.
+
+    ``activation`` is the network-wide choice (TrainConfig.activation); each
+    hidden layer has its own in ``activations`` (hidden layer k's is
+    ``activations[k - 1]``), all ``activation`` unless ``layer_activations``
+    names one per hidden layer.
+    """
+
+    def __init__(self, layer_sizes, activation: str = "sigmoid", output: str = "softmax", dtype=DTYPE,
+                 layer_activations=None):
         # dtype is float32 for training; float64 serves the finite-difference gradient check.
         self.dtype = np.dtype(dtype)
         self.layer_sizes = [int(n) for n in layer_sizes]
-        self.activation: Activation = get_activation(activation)
+        self.set_activations(activation, layer_activations)
         self.output: OutputLayer = OUTPUTS[output]
         fan_pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.weight_offsets = _offsets([i * o for i, o in fan_pairs])
@@ -70,8 +79,39 @@ class Network:
         """Every weight, W0.ravel() then W1.ravel() ..., as one view."""
         return self.params[: self.num_weights]
 
+    @property
+    def num_hidden_layers(self) -> int:
+        return max(len(self.layer_sizes) - 2, 0)
+
+    def set_activations(self, activation: str, layer_activations=None) -> None:
+        """``activation`` everywhere, unless ``layer_activations`` (empty or None: none) names one per hidden layer."""
+        names = tuple(layer_activations or ()) or (activation,) * self.num_hidden_layers
+        if len(names) != self.num_hidden_layers:
+            raise ValueError(f"{len(names)} activations for {self.num_hidden_layers} hidden layers")
+        self.activation: Activation = get_activation(activation)
+        self.activations: list[Activation] = [get_activation(name) for name in names]
+
     def set_activation(self, name: str) -> None:
-        self.activation = get_activation(name)
+        """Every hidden layer's."""
+        self.set_activations(name)
+
+    def set_layer_activation(self, hidden_layer: int, name: str) -> None:
+        """Hidden layer ``hidden_layer``'s (counted from 1); IndexError if there is no such layer."""
+        if not 1 <= hidden_layer <= self.num_hidden_layers:
+            raise IndexError(f"no hidden layer {hidden_layer} in a network with {self.num_hidden_layers}")
+        self.activations[hidden_layer - 1] = get_activation(name)
+
+    @property
+    def layer_activations(self) -> tuple[str, ...]:
+        """As TrainConfig.layer_activations: () when every hidden layer uses ``activation``."""
+        names = tuple(activation.name for activation in self.activations)
+        return () if all(name == self.activation.name for name in names) else names
+
+    @property
+    def hidden_output_range(self) -> tuple[float, float]:
+        """The range every hidden layer's outputs lie in: what one colour scale for all of them must cover."""
+        ranges = [activation.output_range for activation in self.activations] or [self.activation.output_range]
+        return min(low for low, _ in ranges), max(high for _, high in ranges)
 
     # ----------------------------------------------------------------- forward
     def _buffers_for(self, batch: int) -> _BatchBuffers:
@@ -90,7 +130,7 @@ class Network:
             z = activations[k + 1]
             np.matmul(activations[k], self.weights[k], out=z)
             z += self.biases[k]
-            (self.output if k == last else self.activation).apply_(z)
+            (self.output if k == last else self.activations[k]).apply_(z)
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         """Every layer's activations for a batch (B, n0) or one sample (n0,).
@@ -141,7 +181,7 @@ class Network:
             if k > 0:
                 previous = deltas[k - 1]
                 np.matmul(delta, self.weights[k].T, out=previous)
-                delta = self.activation.scale_by_derivative_(previous, acts[k])
+                delta = self.activations[k - 1].scale_by_derivative_(previous, acts[k])
         if weight_decay:
             self.grads[: self.num_weights] += np.float32(weight_decay) * self.flat_weights
         return cost, correct
@@ -162,7 +202,7 @@ class Network:
                 deltas[k] = delta[0]
                 weight_gradients[k] = np.outer(activations[k][0], delta[0])
                 if k > 0:
-                    delta = self.activation.scale_by_derivative_(delta @ self.weights[k].T, activations[k])
+                    delta = self.activations[k - 1].scale_by_derivative_(delta @ self.weights[k].T, activations[k])
         return deltas, weight_gradients
 
     def cost(self, x: np.ndarray, labels: np.ndarray) -> float:

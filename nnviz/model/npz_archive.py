@@ -2,7 +2,9 @@
 
 ``config`` is a 0-d unicode array holding a JSON object: ``format`` (which
 kind of file), ``version``, every TrainConfig field (``layers``,
-``activation``, ``output``, the hyperparameters) and whatever else the
+``activation``, ``layer_activations`` (a list, empty when every hidden
+layer uses ``activation``; files without it are read as empty), ``output``,
+the hyperparameters) and whatever else the
 writer adds (e.g. ``samples_seen``). Reading uses ``allow_pickle=False``, so
 a file can never run code. ``what`` names the kind of file in messages,
 e.g. "weight file".
@@ -123,6 +125,11 @@ def parse_config(path: Path, arrays: dict[str, np.ndarray], what: str) -> tuple[
     known = TrainConfig.field_names()
     settings = {k: v for k, v in meta.items() if k in known}
     settings["layers"] = tuple(layers)
+    if "layer_activations" in settings:  # files from before per-layer activations have none: all `activation`
+        names = settings["layer_activations"]
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise NnvizError(f"{path}: 'config' layer_activations must be a list of activation names, got {names!r}")
+        settings["layer_activations"] = tuple(names)
     try:
         config = validate(TrainConfig().replace(**settings))
     except ConfigError as error:  # names the field as the file does: "learning_rate 0: ..."

@@ -13,6 +13,8 @@ OptimizerState = Mapping[str, "np.ndarray | int"]
 
 class Optimizer:
     name: str
+    #: What starting this optimiser afresh means, for messages when training switches to it mid-run.
+    fresh_start: str
 
     def __init__(self, size: int):
         self._scratch = np.zeros(size, dtype=np.float32)
@@ -42,6 +44,7 @@ class Optimizer:
 
 class SGD(Optimizer):
     name = "sgd"
+    fresh_start = "plain gradient steps, nothing carried over"
 
     def step(self, params, grads, learning_rate):
         np.multiply(grads, learning_rate, out=self._scratch)
@@ -50,6 +53,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
+    fresh_start = "its velocity starts from zero"
 
     def __init__(self, size: int, momentum: float = 0.9):
         super().__init__(size)
@@ -75,6 +79,7 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    fresh_start = "Adam's moment estimates start from zero"
 
     def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(size)

@@ -14,10 +14,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from nnviz.errors import ConfigError
-from nnviz.model.config import TrainConfig, check_input_size, format_layers, validate
-from nnviz.model.network import Network, initialize
-from nnviz.model.optimizers import OptimizerState, make_optimizer
+from nnviz.errors import ConfigError, NnvizError
+from nnviz.model.config import TrainConfig, check_input_size, format_layers, network_for, validate
+from nnviz.model.network import initialize
+from nnviz.model.optimizers import Momentum, OptimizerState, make_optimizer
 
 #: Running loss/accuracy average over roughly this many recent samples.
 RUNNING_WINDOW_SAMPLES = 2000
@@ -101,7 +101,7 @@ class Trainer:
         history_every: int = 10_000,
     ):
         self.config = validate(config)
-        self.network = Network(config.layers, config.activation, config.output)
+        self.network = network_for(config)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
         #: A RunHistory (nnviz.model.history) or None: told after every step, and restarted with a new run.
@@ -114,7 +114,7 @@ class Trainer:
     def set_data(self, train_images, train_labels, test_images=None, test_labels=None) -> None:
         """Train on these arrays from now on; ConfigError (and nothing changes) if the network does not fit them."""
         for images, labels in ((train_images, train_labels), (test_images, test_labels)):
-            self._check_fits(images, labels)
+            self._check_fits(self.config, images, labels)
         if train_images is not None:
             self._check_batch_size(self.config.batch_size, len(train_images))
         self._train_x = None if train_images is None else _flatten(train_images)
@@ -125,15 +125,16 @@ class Trainer:
         self.position = 0
         self._shuffle()
 
-    def _check_fits(self, images, labels) -> None:
+    @staticmethod
+    def _check_fits(config: TrainConfig, images, labels) -> None:
         """One input neuron per pixel, and an output neuron for every label."""
         if images is not None:
             shape = images.shape[1:]
-            check_input_size(self.config, math.prod(shape), "x".join(str(n) for n in shape) + " pixels")
+            check_input_size(config, math.prod(shape), "x".join(str(n) for n in shape) + " pixels")
         if labels is not None and len(labels):
-            classes, largest = self.config.layers[-1], int(np.max(labels))
+            classes, largest = config.layers[-1], int(np.max(labels))
             if largest >= classes:
-                raise ConfigError("layers", format_layers(self.config.layers),
+                raise ConfigError("layers", format_layers(config.layers),
                                   f"the last layer has {classes} neurons but the labels go up to {largest} "
                                   "(it needs one per class)")
 
@@ -204,19 +205,96 @@ class Trainer:
             self._check_batch_size(int(value), self.num_train_samples)
         self.config = validate(self.config.replace(batch_size=int(value)))
 
-    def set_activation(self, name: str) -> None:
-        self.config = validate(self.config.replace(activation=name))
-        self.network.set_activation(name)
+    def set_momentum(self, value: float) -> None:
+        """Live: a momentum optimiser keeps its velocity and decays it by the new factor from the next step."""
+        self.config = validate(self.config.replace(momentum=float(value)))
+        if isinstance(self.optimizer, Momentum):
+            self.optimizer.momentum = self.config.momentum
 
-    def set_optimizer(self, name: str) -> None:
-        self.config = validate(self.config.replace(optimizer=name))
-        self.optimizer = make_optimizer(name, self.network.params.size, self.config.momentum)
+    def set_weight_decay(self, value: float) -> None:
+        self.config = validate(self.config.replace(weight_decay=float(value)))
+
+    def set_activation(self, name: str) -> None:
+        """Every hidden layer's activation (per-layer choices are forgotten); the weights are kept."""
+        self.set_activations(name)
+
+    def set_activations(self, activation: str, layer_activations: tuple[str, ...] = ()) -> None:
+        """As a config has them (e.g. a loaded file's): ``activation``, or one per hidden layer."""
+        config = validate(self.config.replace(activation=activation, layer_activations=tuple(layer_activations)))
+        self.config = config.with_hidden_activations(config.hidden_activations())
+        self.network.set_activations(activation, layer_activations)
+
+    def set_layer_activation(self, hidden_layer: int, name: str) -> None:
+        """Hidden layer ``hidden_layer``'s activation (counted from 1, as the HUD names them); weights kept."""
+        names = list(self.config.hidden_activations())
+        if not 1 <= hidden_layer <= len(names):
+            which = f"the hidden layers are 1 to {len(names)}" if names else "this network has none"
+            raise ConfigError("layer_activations", name, f"no hidden layer {hidden_layer}: {which}")
+        names[hidden_layer - 1] = name
+        self.config = validate(self.config.with_hidden_activations(names))
+        self.network.set_layer_activation(hidden_layer, name)
+
+    def set_optimizer(self, name: str) -> str:
+        """Switch optimiser, live; returns what became of the optimiser's state, for the user."""
+        config = validate(self.config.replace(optimizer=name))
+        previous = self.optimizer.name
+        self.config = config
+        if name == previous:
+            return f"optimizer {name}: unchanged, its state kept"
+        # Another kind's state means nothing to this one (Adam's moments are not a velocity).
+        self.optimizer = make_optimizer(name, self.network.params.size, config.momentum)
+        return f"optimizer {name} (was {previous}): {self.optimizer.fresh_start}"
 
     def load_parameters(self, params: np.ndarray) -> None:
         """Take over weights (e.g. loaded from a file): optimiser state and progress restart."""
         np.copyto(self.network.params, params)
         self.optimizer.reset()
         self.clear_progress()
+
+    # ----------------------------------------------------- architecture edits
+    def edit(self, function, *arguments, **options):
+        """Apply ``function`` of nnviz.model.surgery to this network, e.g. ``trainer.edit(add_neurons, 1, 4, rng=rng)``.
+
+        Returns its EditResult (the message, the neuron map).
+        """
+        result = function(self.config, self.network.params, self.optimizer.state(), *arguments, **options)
+        self.apply_edit(result)
+        return result
+
+    def apply_edit(self, result) -> None:
+        """Train on with an edited network (an EditResult of nnviz.model.surgery, made from this trainer's).
+
+        The edit's layers and activations replace these; the hyperparameters
+        are the trainer's own (they may have changed since). Progress stays
+        (epoch, position, samples and batches, running averages, the history
+        of points, a divergence: an edit does not cure one); the test accuracy
+        is measured again. A run history recording this trainer starts a new
+        run from here, as after reset(), since its snapshots hold parameters
+        of the old shape. Nothing changes if the data does not fit the new
+        network (ConfigError), the parameters or optimiser state do not fit it
+        (ValueError), or the run history's cap cannot hold it (NnvizError).
+        """
+        config = validate(self.config.replace(layers=tuple(result.config.layers), activation=result.config.activation,
+                                              layer_activations=tuple(result.config.layer_activations)))
+        for x, y in ((self._train_x, self._train_y), (self._test_x, self._test_y)):
+            self._check_fits(config, x, y)
+        network = network_for(config)
+        if np.shape(result.params) != network.params.shape:
+            raise ValueError(f"the edit holds {np.size(result.params)} parameters, "
+                             f"layers {format_layers(config.layers)} have {network.params.size}")
+        np.copyto(network.params, result.params)
+        optimizer = make_optimizer(config.optimizer, network.params.size, config.momentum)
+        optimizer.load_state(result.optimizer_state)
+        before = (self.config, self.network, self.optimizer, self.test_accuracy)
+        self.config, self.network, self.optimizer = config, network, optimizer
+        self.evaluate_test()
+        if self.history_recorder is not None:
+            try:
+                self.history_recorder.attach(self)  # a new run: its snapshots so far are of the old shape
+            except ValueError as error:  # the cap cannot hold two snapshots of the grown network
+                self.config, self.network, self.optimizer, self.test_accuracy = before
+                raise NnvizError(f"not changed: the run history is too small for the edited network ({error})") \
+                    from None
 
     # --------------------------------------------------------------- training
     def train_batches(self, count: int) -> int:
@@ -354,7 +432,7 @@ class Trainer:
         """
         optimizer = self._check_restorable(state)
         self.config = state.config.replace()
-        self.network.set_activation(state.config.activation)
+        self.network.set_activations(state.config.activation, state.config.layer_activations)
         np.copyto(self.network.params, state.params)
         self.optimizer = optimizer
         self.epoch = state.epoch

@@ -3,7 +3,9 @@
 Layout: float32 arrays ``W0, b0, W1, b1, ...`` where ``Wk`` has shape
 (fan_in, fan_out) of layer k and ``bk`` shape (fan_out,), plus ``config``, a
 0-d unicode array holding a JSON object with at least ``layers``,
-``activation``, ``output`` and the training hyperparameters. Loading uses
+``activation``, ``output`` and the training hyperparameters, and
+``layer_activations`` where hidden layers differ (one name per hidden layer;
+empty or absent: all ``activation``). Loading uses
 ``allow_pickle=False``, so a file can never run code.
 """
 
@@ -45,7 +47,7 @@ def check_save_target(path: str | os.PathLike) -> Path:
 def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig, **extra) -> Path:
     """Write atomically: a crash mid-write never leaves a damaged file at ``path``."""
     config = config.replace(layers=tuple(network.layer_sizes), activation=network.activation.name,
-                            output=network.output.name)
+                            layer_activations=network.layer_activations, output=network.output.name)
     arrays = {"config": npz_archive.config_member(config, "nnviz-weights", **extra)}
     for k, (W, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"W{k}"] = np.asarray(W, dtype=np.float32)
