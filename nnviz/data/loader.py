@@ -16,18 +16,20 @@ from nnviz.errors import NnvizError
 
 @dataclass(frozen=True, eq=False)  # field-wise == would compare whole arrays
 class Dataset:
-    """A training and a test set of 28x28 uint8 images with uint8 labels 0-9.
+    """A training and a test set of 28x28 uint8 images with uint8 labels 0 to len(class_names) - 1.
 
-    The arrays are read-only views of the files' bytes (see idx.parse).
+    Loaded from files, the arrays are read-only views of the files' bytes (see
+    idx.parse) and the labels 0-9; a dataset made by mixing two
+    (nnviz.data.mixing) holds read-only arrays of its own and more classes.
     """
 
     name: str
     class_names: tuple[str, ...]
-    train_images: np.ndarray = field(repr=False)  # (60000, 28, 28)
+    train_images: np.ndarray = field(repr=False)  # (60000, 28, 28) as loaded
     train_labels: np.ndarray = field(repr=False)  # (60000,)
     test_images: np.ndarray = field(repr=False)  # (10000, 28, 28)
     test_labels: np.ndarray = field(repr=False)  # (10000,)
-    source: Path  # the directory the files were read from
+    source: Path  # the directory the files were read from (a mix: its digits')
 
 
 def load_dataset(
@@ -51,27 +53,47 @@ def load_dataset(
     chosen = locate.user_data_dir(data_dir)
     if chosen is not None:
         directory, paths = locate.files_in_user_dir(spec, *chosen)
-        return _read(spec, directory, paths, from_cache=False)
+        return read_dataset(spec, directory, paths, from_cache=False)
 
+    return load_shared(
+        spec, download=download, progress=progress, mirrors=mirrors,
+        advice=f"pass --data DIR or set {locate.DATA_ENV} to a directory holding its four IDX files",
+    )
+
+
+def load_shared(
+    spec: DatasetSpec,
+    *,
+    download: bool,
+    progress: bool | fetch.ProgressCallback,
+    mirrors: str | Iterable[str] | None,
+    advice: str,
+) -> Dataset:
+    """``spec`` from the places that are not the user's: the download cache, the system's data
+    directories, else a download into the cache (when ``download``).
+
+    ``advice`` ends the message when the data is nowhere and downloading is off:
+    what the user can do instead (besides allowing downloading).
+    """
     cache = locate.cache_dir(spec.name)
     cached = locate.find_files(spec, cache)
     if None not in cached:
-        return _read(spec, cache, cached, from_cache=True)
+        return read_dataset(spec, cache, cached, from_cache=True)
 
     for system_dir in spec.system_dirs:
         paths = locate.find_files(spec, system_dir)
         if None not in paths:
-            return _read(spec, system_dir, paths, from_cache=False)
+            return read_dataset(spec, system_dir, paths, from_cache=False)
 
     if not download:
         searched = ", ".join(str(place) for place in (cache, *spec.system_dirs))
         raise NnvizError(
-            f"{spec.title} data not found (looked in {searched}) and downloading is off: pass --data DIR or "
-            f"set {locate.DATA_ENV} to a directory holding its four IDX files, or allow downloading"
+            f"{spec.title} data not found (looked in {searched}) and downloading is off: {advice}, "
+            "or allow downloading"
         )
     missing = [file for file, path in zip(spec.files, cached) if path is None]
     fetch.download(spec, missing, cache, mirrors=mirrors, progress=progress)
-    return _read(spec, cache, locate.find_files(spec, cache), from_cache=True)
+    return read_dataset(spec, cache, locate.find_files(spec, cache), from_cache=True)
 
 
 def dataset_spec(name: str) -> DatasetSpec:
@@ -81,7 +103,8 @@ def dataset_spec(name: str) -> DatasetSpec:
         raise NnvizError(f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}") from None
 
 
-def _read(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_cache: bool) -> Dataset:
+def read_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_cache: bool) -> Dataset:
+    """The four files at ``paths`` (in ``spec.files``' order), found in ``directory``, as a Dataset."""
     train_images, train_labels, test_images, test_labels = (
         _read_file(path, file, from_cache=from_cache) for file, path in zip(spec.files, paths)
     )
