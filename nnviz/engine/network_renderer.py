@@ -106,6 +106,12 @@ class NetworkRenderer:
         self._visible_count = 0
         self._uploaded_bytes = 0
 
+    def move_neurons(self, positions: np.ndarray) -> None:
+        """Draw the neurons (and their lines) at `positions` (N, 3) instead of the layout's: an animation's step."""
+        neurons = self.resources.textures["u_neurons"]
+        neurons.values[:, :3] = positions
+        neurons.upload()
+
     # -- per frame ------------------------------------------------------------
 
     def prepare(self, frame: FrameSnapshot, style: RenderStyle) -> None:
@@ -223,8 +229,16 @@ class NetworkRenderer:
         position, size = state[:, 0], state[:, 1]
         np.clip(activations[:first], 0.0, 1.0, out=position[:first])
         if style.neuron_channel is None:
-            hidden = activations[first:output]
-            rules.colour_positions(hidden, _resolve_range(style.hidden_range, hidden), out=position[first:output])
+            # One range for every hidden layer (an open end resolved over all of them), or one each.
+            offsets = layout.layer_offsets
+            blocks = ([(first, output, style.hidden_range)] if not style.hidden_ranges else
+                      [(offsets[k], offsets[k + 1], value_range)
+                       for k, value_range in enumerate(style.hidden_ranges, start=1)])
+            if style.hidden_ranges and len(style.hidden_ranges) != len(offsets) - 3:
+                raise ValueError(f"{len(style.hidden_ranges)} hidden ranges for {len(offsets) - 3} hidden layers")
+            for start, end, value_range in blocks:
+                hidden = activations[start:end]
+                rules.colour_positions(hidden, _resolve_range(value_range, hidden), out=position[start:end])
             rules.colour_positions(activations[output:], style.output_range, out=position[output:])
             size[first:] = rules.size_factors(position[first:], rules.ACTIVATION_SIZE)
             uniforms["u_neuron_diverging"] = 0

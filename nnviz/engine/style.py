@@ -35,6 +35,8 @@ class RenderStyle:
     # Values mapped to the ends of the activation colour map. An infinite end
     # (ReLU: (0, inf)) is replaced each frame by the observed extreme.
     hidden_range: tuple[float, float] = (0.0, 1.0)
+    # One range per hidden layer where their activations differ; empty: hidden_range for all.
+    hidden_ranges: tuple[tuple[float, float], ...] = ()
     output_range: tuple[float, float] = (0.0, 1.0)
     show_biases: bool = True
     show_labels: bool = True  # rings on the predicted and the true class
