@@ -270,9 +270,13 @@ def test_the_default_view_keeps_the_network_clear_of_the_panels(make_core, size)
     edge = camera.project(layout.positions + camera.right * layout.radii[:, None], width, height)
     centre = camera.project(layout.positions, width, height)
     reach = np.linalg.norm(edge - centre, axis=1)
-    boxes = [digit_panel_rect(width, height, (28, 28)), draw_button_rect(width, height, (28, 28)), bar_rect(width, height)]
-    stats_height = COMPACT_STATS_HEIGHT if compact(width, height) else STATS_HEIGHT
-    boxes.append((12, height - 12 - stats_height, stats_width(width, height), stats_height))
+    hud_width = core.hud_size[0]  # the HUD lays itself out left of the control panel
+    boxes = [digit_panel_rect(hud_width, height, (28, 28)), draw_button_rect(hud_width, height, (28, 28)),
+             bar_rect(hud_width, height)]
+    stats_height = COMPACT_STATS_HEIGHT if compact(hud_width, height) else STATS_HEIGHT
+    boxes.append((12, height - 12 - stats_height, stats_width(hud_width, height), stats_height))
+    if core.panel.visible:
+        boxes.append(core.panel.rect())
     for x, y, w, h in boxes:
         inside = ((centre[:, 0] + reach > x) & (centre[:, 0] - reach < x + w)
                   & (centre[:, 1] + reach > y) & (centre[:, 1] - reach < y + h))

@@ -28,6 +28,10 @@ from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
 from nnviz.app.hud_layout import compact, contains, draw_button_rect, open_area
 from nnviz.app.hud_state import ConfusionState, GalleryState, HudState, OutputMark
+from nnviz.app.control_panel import ControlPanel
+from nnviz.app.control_panel import default_visible as control_panel_default
+from nnviz.app.glide import NeuronGlide, start_positions
+from nnviz.app.live_edit import NetworkEditor
 from nnviz.app.live_recording import LiveRecording
 from nnviz.app.session import TrainingSession
 from nnviz.app.timeline import bar_rect
@@ -113,7 +117,8 @@ class AppCore:
                  framebuffer_size: tuple[int, int] | None = None, screenshot_dir: Path,
                  load_path: Path | None = None, target_fps: float = 60.0, max_speed: bool = False,
                  host: Host | None = None, overlay: Overlay | None = None, samples: int = 4,
-                 key_hints: bool = True, clock: Callable[[], float] = time.perf_counter):
+                 key_hints: bool = True, control_panel: bool = True,
+                 clock: Callable[[], float] = time.perf_counter):
         self.session = session
         self._actions = self._action_table()
         missing = sorted({b.action for b in keymap.BINDINGS} - set(self._actions))
@@ -135,6 +140,11 @@ class AppCore:
         self.style = RenderStyle()
         self._follow_activation()
         self.view = ViewState()
+        self.editor = NetworkEditor(session, perform=self.perform, selected=self._selected_layer_index,
+                                    on_reshape=self._reshape)
+        self.panel = (ControlPanel(ctx, self.editor, self.window_size,
+                                   visible=control_panel_default(self.window_size[0]))
+                      if control_panel else None)
         self.rig = CameraRig(self.layout, self._aspect())
         self._update_open_area()
         self.rig.reset(self._aspect())
@@ -147,11 +157,14 @@ class AppCore:
         self.recorder: LiveRecording | None = None  # while F9 records
         self.draw_seconds = 0.0  # what the last render() cost
         self._screenshot_requested = False
+        self.panel_seconds = 0.0  # what drawing the control panel cost in the last frame
         self._clock = clock
+        self._last_panel = clock()
         self._last_tick = clock()
         self.gallery_tiles = panels.GalleryTiles(clock)
+        self.glide: NeuronGlide | None = None  # neurons moving to a new layout
         if overlay is not None:
-            overlay.resize(*self.window_size)
+            overlay.resize(*self.hud_size)
 
     # ------------------------------------------------------------ frames
     def tick(self) -> None:
@@ -178,6 +191,9 @@ class AppCore:
         if self.view.confusion_visible and self.view.hud_visible:
             self.session.update_confusion()  # a slice of the test set per frame
         self._update_style()
+        if self.glide is not None:
+            self.renderer.move_neurons(self.glide.positions())
+            self.glide = None if self.glide.done else self.glide
         self.renderer.prepare(self.frame, self.style)
         # After prepare: hovering uses the radii this frame draws.
         self.view.hovered = self._pick(*self.view.mouse) if self.view.mouse is not None else None
@@ -195,6 +211,11 @@ class AppCore:
             self.ctx.enable_only(moderngl.BLEND)
             self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
             self.overlay.draw(self.hud_state(), self.view.hud_visible, self.view.help_visible)
+        if self.panel is not None:
+            panel_start = self._clock()
+            self.panel.draw(self.window_size, self.framebuffer_size, panel_start - self._last_panel)
+            self._last_panel = panel_start
+            self.panel_seconds = self._clock() - panel_start
         if self._screenshot_requested:
             self._save_screenshot()
         if self.recorder is not None:
@@ -240,7 +261,7 @@ class AppCore:
         selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,
-                                       view.threshold, key_hints=self.key_hints, compact=compact(*self.window_size)),
+                                       view.threshold, key_hints=self.key_hints, compact=compact(*self.hud_size)),
             timeline=hud_text.timeline_state(session, self._axis_end(), key_hints=self.key_hints),
             image=frame.input_image if session.dataset is not None else None,
             true_text=session.class_name(label),
@@ -269,14 +290,28 @@ class AppCore:
 
     # ------------------------------------------------------------ input
     def key_press(self, name: str, shift: bool = False) -> None:
-        """A key went down: held for movement, and dispatched if it is bound to an action."""
+        """A key went down: held for movement, and dispatched if it is bound to an action.
+
+        While a text field of the control panel has focus, keys are its text instead."""
+        if self.panel is not None:
+            typing = self.panel.typing
+            self.panel.key(name, True)
+            if typing:
+                return
         self.held_keys.add(name)
         action = keymap.action_for(name, shift)
         if action is not None:
             self.perform(action)
 
     def key_release(self, name: str) -> None:
+        if self.panel is not None:
+            self.panel.key(name, False)
         self.held_keys.discard(name)
+
+    def text_input(self, characters: str) -> None:
+        """Typed characters: only the control panel's text fields take them."""
+        if self.panel is not None and self.panel.typing:
+            self.panel.text(characters)
 
     def release_all_keys(self) -> None:
         """Focus went elsewhere: keys released there never reach us."""
@@ -285,13 +320,22 @@ class AppCore:
     def mouse_motion(self, x: float, y: float, dx: float, dy: float) -> None:
         if self.view.mouse_captured:
             self.rig.drag(dx, dy)
-        else:
-            self.view.mouse = (x, y)
+            return
+        if self.panel is not None:
+            self.panel.mouse_motion(x, y)
+        over_panel = self.panel is not None and self.panel.wants_mouse(x, y)
+        self.view.mouse = None if over_panel else (x, y)  # nothing behind the panel is hovered
 
     def mouse_leave(self) -> None:
+        if self.panel is not None:
+            self.panel.mouse_leave()
         self.view.mouse = None
 
     def mouse_drag(self, x: float, y: float, dx: float, dy: float, buttons: set[str]) -> None:
+        if self.panel is not None:
+            self.panel.mouse_motion(x, y)
+            if self.panel.owns_mouse:  # a slider being dragged: the scene stays still
+                return
         self.view.mouse = (x, y)
         if self.view.stroking in buttons:
             self._paint(x, y)
@@ -301,13 +345,15 @@ class AppCore:
             self.rig.drag(dx, dy)
 
     def mouse_press(self, x: float, y: float, button: str) -> None:
+        if self.panel is not None and self.panel.mouse_button(x, y, button, True):
+            return
         if self._press_panel(x, y, button):  # a panel takes its clicks, whatever is behind it
             return
         if self.session.drawing is not None and not self._on_timeline(x, y) and self._paint(x, y, button):
             return
         if button != LEFT:
             return
-        if self.view.hud_visible and contains(draw_button_rect(*self.window_size, self.session.input_shape), x, y):
+        if self.view.hud_visible and contains(draw_button_rect(*self.hud_size, self.session.input_shape), x, y):
             self.session.toggle_drawing()
             return
         if self._on_timeline(x, y):
@@ -318,6 +364,8 @@ class AppCore:
         self.session.say("selection cleared" if self.view.selected is None else self._describe(self.view.selected))
 
     def mouse_release(self, x: float, y: float, button: str) -> None:
+        if self.panel is not None and self.panel.mouse_button(x, y, button, False):
+            return
         if button == LEFT:
             self.view.scrubbing = False
         if button == self.view.stroking:
@@ -344,11 +392,11 @@ class AppCore:
     def _on_timeline(self, x: float, y: float) -> bool:
         if not self.view.hud_visible or not len(self.session.history):
             return False
-        left, bottom, width, height = bar_rect(*self.window_size)
+        left, bottom, width, height = bar_rect(*self.hud_size)
         return left <= x <= left + width and bottom <= y <= bottom + height
 
     def _scrub(self, x: float) -> None:
-        left, _, width, _ = bar_rect(*self.window_size)
+        left, _, width, _ = bar_rect(*self.hud_size)
         session = self.session
         session.timeline.replaying = False
         session.look_back(lambda: session.timeline.scrub((x - left) / width, self._axis_end()))
@@ -360,6 +408,8 @@ class AppCore:
         return max(self.session.trainer.samples_seen, last)
 
     def scroll(self, clicks: float, x: float | None = None, y: float | None = None) -> None:
+        if x is not None and y is not None and self.panel is not None and self.panel.scroll(clicks, x, y):
+            return
         if x is not None and y is not None and self._scroll_gallery(clicks, x, y):
             return
         self.session.say(self.rig.scroll(clicks))
@@ -367,9 +417,11 @@ class AppCore:
     def resize(self, window_size: tuple[int, int], framebuffer_size: tuple[int, int] | None = None) -> None:
         self.window_size = tuple(window_size)
         self.framebuffer_size = tuple(framebuffer_size or window_size)
+        if self.panel is not None:
+            self.panel.window_size = self.window_size
         self._update_open_area()
         if self.overlay is not None:
-            self.overlay.resize(*self.window_size)
+            self.overlay.resize(*self.hud_size)
 
     def _move_camera(self, dt: float) -> None:
         forward = right = up = 0
@@ -437,6 +489,9 @@ class AppCore:
             "clear_drawing": session.clear_drawing,
             "toggle_confusion": self._toggle_confusion,
             "toggle_gallery": self._toggle_gallery,
+            "toggle_panel": self._toggle_panel,
+            "add_neuron": lambda: self.editor.add_neuron_to_selection(),
+            "remove_neuron": lambda: self.editor.remove_neuron(),
         }
         for binding in keymap.BINDINGS:
             if binding.action.startswith("activation_"):
@@ -573,10 +628,54 @@ class AppCore:
 
     def _update_open_area(self) -> None:
         """Home and F frame the network where no panel covers it (the whole view with the HUD hidden)."""
+        width, height = self.window_size
+        hud_width = self.hud_size[0]
         if self.overlay is None or not self.view.hud_visible:
-            self.rig.area = FULL_VIEW
+            area = FULL_VIEW
         else:
-            self.rig.area = open_area(*self.window_size, self.session.input_shape)
+            area = open_area(hud_width, height, self.session.input_shape)
+        # The HUD's area is the window left of the control panel: its x runs over hud_width, not width.
+        left, bottom, right, top = area
+        scale = hud_width / max(width, 1)
+        self.rig.area = ((left + 1) * scale - 1, bottom, (right + 1) * scale - 1, top)
+
+    @property
+    def hud_size(self) -> tuple[int, int]:
+        """The part of the window the HUD lays itself out in: left of the control panel."""
+        width, height = self.window_size
+        panel = self.panel.width(width) if self.panel is not None else 0
+        return max(width - panel, 1), height
+
+    def _toggle_panel(self) -> None:
+        if self.panel is None:
+            return
+        self.panel.visible = not self.panel.visible
+        self.resize(self.window_size, self.framebuffer_size)
+
+    def _selected_layer_index(self) -> tuple[int, int] | None:
+        return None if self.view.selected is None else self.layout.layer_of_neuron(self.view.selected)
+
+    def _reshape(self, result) -> None:
+        """The network changed: colours follow its activations; a new shape gets a new layout, glided into."""
+        self._follow_activation()
+        if result is None or tuple(result.config.layers) == tuple(self.layout.layer_sizes):
+            return
+        old = self.layout
+        new = layout_network(result.config.layers, input_shape=self.session.input_shape)
+        sources = result.layer_sources()
+        starts = start_positions([old.layer_positions(k) for k in range(old.num_layers)],
+                                 [new.layer_positions(k) for k in range(new.num_layers)], sources)
+        selected = self._selected_layer_index()
+        self.view.selected = None
+        if selected is not None:
+            for k, (old_layer, old_index) in enumerate(sources):
+                if old_layer == selected[0] and selected[1] in old_index:
+                    self.view.selected = new.neuron_index(k, int(np.flatnonzero(old_index == selected[1])[0]))
+        self.renderer.rebuild(new)
+        self.layout = self.rig.layout = new
+        self.view.hovered = None
+        self.glide = NeuronGlide(starts, new.positions, self._clock)
+        self.renderer.move_neurons(starts)
 
     def _toggle_help(self) -> None:
         self.view.help_visible = not self.view.help_visible
@@ -616,7 +715,7 @@ class AppCore:
         view, sizes = self.view, self.layout.layer_sizes
         if not view.hud_visible:
             return None, None
-        return hud_layout.analysis_panels(*self.window_size, self.session.input_shape,
+        return hud_layout.analysis_panels(*self.hud_size, self.session.input_shape,
                                           sizes[-1] if view.confusion_visible else None,
                                           sizes[1] if view.gallery_visible else None)
 
@@ -705,7 +804,7 @@ class AppCore:
         return panels.gallery_state(tiles, grid, first, total, selected, hovered, chars=self._panel_chars(grid.rect))
 
     def _panel_chars(self, rect) -> int:
-        return hud_layout.panel_chars(rect, hud_layout.panel_font_size(*self.window_size))
+        return hud_layout.panel_chars(rect, hud_layout.panel_font_size(*self.hud_size))
 
     # ------------------------------------------------------------- state
     def state(self) -> dict:
@@ -724,6 +823,15 @@ class AppCore:
             "epoch": trainer.epoch,
             "learning_rate": trainer.config.learning_rate,
             "activation": trainer.config.activation,
+            "layers": list(trainer.config.layers),
+            "hidden_activations": list(trainer.config.hidden_activations()),
+            "optimizer": trainer.config.optimizer,
+            "batch_size": trainer.config.batch_size,
+            "test_accuracy": session.test_accuracy,
+            "panel": None if self.panel is None else {
+                "visible": self.panel.visible, "rect": list(self.panel.rect()),
+                "typing": self.panel.typing,
+                "widgets": {name: list(rect) for name, rect in self.panel.widget_rects.items()}},
             "sample_index": session.sample_index,
             "selected": selected,
             "help_visible": view.help_visible,
@@ -759,6 +867,8 @@ class AppCore:
 
     def release(self) -> None:
         self.stop_recording()
+        if self.panel is not None:
+            self.panel.release()
         if self.target is not None:
             self.target.release()
         self.renderer.release()

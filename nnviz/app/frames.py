@@ -74,7 +74,10 @@ def style_for_mode(style: RenderStyle, frame: FrameSnapshot, mode: str) -> Rende
 
 
 def follow_network(style: RenderStyle, network: Network) -> RenderStyle:
-    """Colour ranges that fit the network's activation and output layer."""
+    """Colour ranges that fit each hidden layer's activation and the output layer."""
     style.hidden_range = network.activation.output_range
+    ranges = tuple(activation.output_range for activation in network.activations)
+    # One scale for all while the layers agree: an open end (ReLU) is then resolved over all of them.
+    style.hidden_ranges = ranges if len(set(ranges)) > 1 else ()
     style.output_range = network.output.output_range
     return style

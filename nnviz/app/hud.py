@@ -17,12 +17,12 @@ from nnviz.app.hud_layout import (CAPTION_WIDTH, DIGIT_SCALE, MARGIN, caption_wi
                                   digit_scale, draw_button_rect, stats_width)
 from nnviz.app.hud_layout import CONFUSION_LABELS, PANEL_PAD, TILE_GAP, confusion_cell_rect, panel_font_size
 from nnviz.app.hud_state import HudState, TimelineState
+from nnviz.app.hud_colors import BUTTON_COLOR, PANEL_COLOR, TEXT_COLOR
 from nnviz.app.timeline import axis_fraction, bar_rect
 
+MIN_HELP_SCALE = 0.3  # of FONT_SIZE: the help's type shrinks to fit a small window, to this at most
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
-PANEL_COLOR = (8, 12, 28, 200)
-TEXT_COLOR = (220, 228, 240, 255)
 DIM_TEXT = (150, 160, 180, 255)
 LOSS_COLOR = (255, 150, 60, 255)
 ACCURACY_COLOR = (90, 220, 120, 255)
@@ -30,7 +30,6 @@ RIGHT_COLOR = (90, 220, 120, 255)
 WRONG_COLOR = (255, 90, 80, 255)
 PLAYHEAD_COLOR = (255, 255, 255, 230)
 BAR_COLOR = (255, 200, 90, 255)
-BUTTON_COLOR = (40, 60, 110, 220)
 DRAWING_BUTTON_COLOR = (150, 70, 40, 230)
 BAR_TRACK_COLOR = (60, 66, 90, 200)
 OUTPUT_BAR_WIDTH = 36  # pixels for probability 1
@@ -126,7 +125,8 @@ class Hud:
         widths = [self._help_widths[id(column)] for column in columns]
         # Shrink the text (monospaced: widths scale with the size) when even two columns are too wide.
         room = width - 2 * MARGIN - HELP_GAP * (len(columns) - 1) - 2 * HELP_PADDING
-        scale = min(1.0, max(room, 1) / sum(widths))
+        # Not below MIN_HELP_SCALE: FreeType renders glyphs of a point or so as nothing (a NULL bitmap).
+        scale = min(1.0, max(room / sum(widths), MIN_HELP_SCALE))
         for column in columns:
             column.font_size = FONT_SIZE * scale
         widths = [w * scale for w in widths]

@@ -25,6 +25,8 @@ from nnviz.app.input_source import BlankInput, DrawnDigit, InputSource, TestSetI
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
+from nnviz.data.mixing import NOT_A_DIGIT, with_not_a_digit
+from nnviz.model import surgery
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
 from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
@@ -49,7 +51,8 @@ class TrainingSession:
     def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
                  loaded: LoadedWeights | None = None, dataset_title: str = "MNIST",
                  input_shape: tuple[int, int] | None = None, history_bytes: int = DEFAULT_CAP_MB * 2**20,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 load_not_a_digit: Callable[[], object] | None = None):
         self.trainer = Trainer(config)
         if loaded is not None:
             self.trainer.load_parameters(loaded.flat_parameters())
@@ -77,6 +80,8 @@ class TrainingSession:
         self._loaded_dataset = None
         self._load_error: str | None = None
         self.status = f"loading {dataset_title}…"
+        self._extra_class: ExtraClassLoader | None = None  # "not a digit" pictures, while they load
+        self._load_not_a_digit = load_not_a_digit  # None: no source of such pictures
 
     # ---------------------------------------------------------------- data
     def start_loading(self) -> None:
@@ -98,6 +103,7 @@ class TrainingSession:
 
     def poll_loading(self) -> None:
         """Attach the dataset once the background load has finished."""
+        self._poll_extra_class()
         if self._loader is None or self._loader.is_alive():
             return
         self._loader = None
@@ -132,6 +138,57 @@ class TrainingSession:
         if self._loader is not None:
             self._loader.join(timeout)
         self.poll_loading()
+        if self._extra_class is not None:
+            self._extra_class.join(timeout)
+            self._poll_extra_class()
+
+    # ------------------------------------------------------ changing shape
+    def apply_edit(self, result) -> None:
+        """Take an edited network (nnviz.model.surgery): training goes on with it, a new run history starts."""
+        self.trainer.apply_edit(result)
+        self._viewer = Network(result.config.layers, result.config.activation, result.config.output,
+                               layer_activations=result.config.layer_activations or None)
+        self.confusion = ConfusionTracker(time.perf_counter)
+        if self.dataset is not None:
+            self.trainer.evaluate_test()
+            self._new_history()  # snapshots of the old shape cannot be shown on the new one
+
+    @property
+    def can_add_not_a_digit(self) -> bool:
+        names = self.dataset.class_names if self.dataset is not None else ()
+        return (self.dataset is not None and self._load_not_a_digit is not None and self._extra_class is None and NOT_A_DIGIT not in names
+                and self.trainer.config.layers[-1] == len(names))
+
+    def add_not_a_digit(self, on_done: Callable[[object], None]) -> None:
+        """Load Fashion-MNIST in the background, then add an output class for it (on_done gets the edit)."""
+        if not self.can_add_not_a_digit:
+            self.say('a "not a digit" class needs the digits loaded, and is added once')
+            return
+        self._extra_class = ExtraClassLoader(self._load_not_a_digit, on_done)
+        self.say('loading Fashion-MNIST for the "not a digit" class…')
+
+    def _poll_extra_class(self) -> None:
+        loader = self._extra_class
+        if loader is None or loader.running:
+            return
+        self._extra_class = None
+        if loader.error is not None:
+            self.say(f'no "not a digit" class: {loader.error}')
+            return
+        data = with_not_a_digit(self.dataset, loader.result, seed=self.trainer.config.seed)
+        trainer = self.trainer
+        result = surgery.add_output_class(trainer.config, trainer.network.params, trainer.optimizer.state())
+        self.apply_edit(result)
+        trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
+        self.dataset = data
+        self.input = TestSetInput(data.test_images, data.test_labels) if self.drawing is None else self.input
+        if self.drawing is not None:
+            self._input_before_drawing = TestSetInput(data.test_images, data.test_labels)
+        trainer.evaluate_test()
+        self._new_history()
+        self.say(f'added class {len(data.class_names) - 1}, "{NOT_A_DIGIT}": {result.message}; '
+                 f"Fashion-MNIST pictures are now part of the training")
+        loader.on_done(result)
 
     @property
     def can_train(self) -> bool:
@@ -214,13 +271,13 @@ class TrainingSession:
 
     def switch_activation(self, name: str) -> None:
         current = self.trainer.config
-        if name == current.activation:
+        if name == current.activation and not current.layer_activations:
             self.say(f"activation is already {name}")
             return
         self.trainer.set_activation(name)
         wanted_init = "normal" if current.init == "normal" else PREFERRED_INIT[name]
         if wanted_init != current.init:
-            self.trainer.config = current.replace(activation=name, init=wanted_init)
+            self.trainer.config = self.trainer.config.replace(init=wanted_init)
             self.reset(announce=False)
             self.say(f"activation {name}: network re-initialised ({wanted_init} init suits {name})")
         else:
@@ -292,7 +349,8 @@ class TrainingSession:
         history, viewer = self.history, self._viewer
         snapshot = history[position]
         viewer.params[...] = snapshot.params
-        viewer.set_activation((snapshot.state.config if snapshot.state is not None else history.config).activation)
+        config = snapshot.state.config if snapshot.state is not None else history.config
+        viewer.set_activations(config.activation, config.layer_activations)
         return viewer
 
     def shown_moment(self) -> tuple[bool, int]:
@@ -410,7 +468,7 @@ class TrainingSession:
         """Replay a loaded run; it must be of this network's shape."""
         if not self._fits(history.config, path, "run"):
             return False
-        self.trainer.set_activation(history.config.activation)
+        self.trainer.set_activations(history.config.activation, history.config.layer_activations)
         self.trainer.load_parameters(history[len(history) - 1].params)
         self.history = history
         self.run_file = path
@@ -452,7 +510,7 @@ class TrainingSession:
             return False
         if not self._fits(loaded.config, path, "network"):
             return False
-        self.trainer.set_activation(loaded.config.activation)
+        self.trainer.set_activations(loaded.config.activation, loaded.config.layer_activations)
         self.trainer.load_parameters(loaded.flat_parameters())
         if self.dataset is not None:
             self.trainer.evaluate_test()
@@ -465,6 +523,32 @@ class TrainingSession:
     def test_accuracy(self) -> float:
         return self.trainer.test_accuracy if self.dataset is not None else math.nan
 
+
+
+class ExtraClassLoader:
+    """Loads the pictures of an extra class on a thread of its own; the session polls it each frame."""
+
+    def __init__(self, load: Callable[[], object], on_done: Callable[[object], None]):
+        self.on_done = on_done
+        self.result = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(load,), name="nnviz-extra-class", daemon=True)
+        self._thread.start()
+
+    def _run(self, load) -> None:
+        try:
+            self.result = load()
+        except NnvizError as error:
+            self.error = str(error)
+        except Exception as error:  # noqa: BLE001 - the window must stay up whatever the loader hit
+            self.error = repr(error)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None) -> None:
+        self._thread.join(timeout)
 
 
 def _grid_shape(pixels: int) -> tuple[int, int]:

@@ -71,6 +71,9 @@ class NnvizWindow(pyglet.window.Window):
         self.core.key_press(key.symbol_string(symbol), shift=bool(modifiers & key.MOD_SHIFT))
         return pyglet.event.EVENT_HANDLED  # Esc is the core's to decide, not pyglet's default close
 
+    def on_text(self, text):
+        self.core.text_input(text)
+
     def on_key_release(self, symbol, modifiers):
         self.core.key_release(key.symbol_string(symbol))
 

@@ -56,6 +56,7 @@ def run_app(args: argparse.Namespace) -> int:
             f"cannot open a window ({reason}); without a display use 'nnviz train' or 'nnviz render'"
         ) from None
     from nnviz.app.session import TrainingSession
+    from nnviz.data.mixing import load_not_a_digit_source
 
     spec = DATASETS[args.dataset]  # argparse allowed only known names
     session = TrainingSession(
@@ -66,6 +67,8 @@ def run_app(args: argparse.Namespace) -> int:
         dataset_title=spec.title,
         input_shape=spec.image_shape,
         history_bytes=int(args.history_mb * 2**20),
+        load_not_a_digit=(lambda: load_not_a_digit_source(args.data, download=not args.no_download, progress=False))
+        if args.dataset == "mnist" else None,
     )
     if run is not None:
         session.show_run(run, Path(args.history))
