@@ -15,6 +15,7 @@ import pytest
 from helpers_idx import STEMS, write_dataset
 from nnviz.data import DATASETS, NOT_A_DIGIT, Dataset, load_dataset, load_not_a_digit_source, with_not_a_digit
 from nnviz.data import mixing
+from nnviz.data.digits import normalize_digit
 from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
 from nnviz.model.trainer import Trainer
@@ -76,7 +77,7 @@ def others():
 
 @pytest.fixture(scope="module")
 def mixed(digits, others):
-    return with_not_a_digit(digits, others, seed=5)
+    return with_not_a_digit(digits, others, seed=5, prepare=None)  # the pictures as they were: traceable
 
 
 # ----------------------------------------------------------------- the mix, on synthetic data
@@ -118,6 +119,20 @@ def test_not_a_digit_images_are_the_other_datasets_own_split(mixed, others, spli
     assert not np.any(images[labels != 10][:, 1, 0])  # no clothes labelled as digits
 
 
+def test_by_default_the_pictures_are_made_like_mnists_digits(digits, others):
+    prepared = with_not_a_digit(digits, others, seed=5)
+    raw = with_not_a_digit(digits, others, seed=5, prepare=None)
+    for split in ("train", "test"):
+        images, labels = _split(prepared, split)
+        raw_images, raw_labels = _split(raw, split)
+        np.testing.assert_array_equal(labels, raw_labels)
+        np.testing.assert_array_equal(images[labels != 10], raw_images[labels != 10])
+        clothes = raw_images[labels == 10]
+        expected = np.stack([normalize_digit(image / 255.0) for image in clothes])
+        np.testing.assert_array_equal(images[labels == 10], expected)
+        assert not np.array_equal(images[labels == 10], clothes)
+
+
 def test_the_new_class_is_as_frequent_as_a_digit_by_default(mixed, digits):
     # 600 and 100 digits: a tenth of each, not a tenth of the 300 and 50 others.
     assert np.count_nonzero(mixed.train_labels == 10) == 60 == len(digits.train_labels) / 10
@@ -127,7 +142,7 @@ def test_the_new_class_is_as_frequent_as_a_digit_by_default(mixed, digits):
 
 
 def test_share(digits, others):
-    half = with_not_a_digit(digits, others, share=0.5)
+    half = with_not_a_digit(digits, others, share=0.5, prepare=None)
     assert np.count_nonzero(half.train_labels == 10) == 300
     assert np.count_nonzero(half.test_labels == 10) == 50
 
@@ -135,7 +150,8 @@ def test_share(digits, others):
 def test_not_a_digit_is_spread_through_the_stream():
     # A slice of the test set (the confusion matrix works through it a slice
     # per frame) or the first N images must hold the new class in proportion.
-    mixed = with_not_a_digit(synthetic_digits(train=6000, test=1000), synthetic_others(train=3000, test=500))
+    mixed = with_not_a_digit(synthetic_digits(train=6000, test=1000), synthetic_others(train=3000, test=500),
+                             prepare=None)
     for labels in (mixed.train_labels, mixed.test_labels):
         places = np.flatnonzero(labels == 10) / len(labels)
         for quarter in range(4):
@@ -149,7 +165,7 @@ def test_the_same_seed_gives_the_same_mix(digits, others):
 
 
 def test_other_seeds_give_other_samples_and_places(digits, others):
-    first, second = with_not_a_digit(digits, others, seed=0), with_not_a_digit(digits, others, seed=1)
+    first, second = (with_not_a_digit(digits, others, seed=seed, prepare=None) for seed in (0, 1))
     for split in ("train", "test"):
         assert set(_sampled(first, split)) != set(_sampled(second, split))
         assert not np.array_equal(_split(first, split)[1], _split(second, split)[1])
@@ -258,7 +274,7 @@ def test_no_fashion_anywhere_and_no_download_says_where_to_put_it(tmp_path, monk
 def real(mnist_dir, fashion_dir):
     mnist = load_dataset("mnist", data_dir=mnist_dir, download=False)
     fashion = load_dataset("fashion", data_dir=fashion_dir, download=False)
-    return mnist, fashion, with_not_a_digit(mnist, fashion)
+    return mnist, fashion, with_not_a_digit(mnist, fashion, prepare=None)
 
 
 def test_real_mix_is_mnist_and_a_tenth_of_fashion(real):
@@ -279,7 +295,8 @@ def test_real_mix_is_mnist_and_a_tenth_of_fashion(real):
 
 
 def test_a_small_network_learns_to_tell_not_a_digit(real):
-    _, _, mixed = real
+    mnist, fashion, _ = real
+    mixed = with_not_a_digit(mnist, fashion)  # the pictures made like MNIST's digits, as the app trains on them
     # A fifth of the (spread-out) training stream, two epochs: about 0.3 s.
     count = 12_000
     trainer = Trainer(TrainConfig(layers=(784, 32, 11), batch_size=32, learning_rate=0.003, seed=1),
@@ -291,6 +308,8 @@ def test_a_small_network_learns_to_tell_not_a_digit(real):
     labels = mixed.test_labels
     not_a_digit, digit = labels == 10, labels != 10
     assert np.count_nonzero(not_a_digit) == 1000
-    assert np.mean(predicted[not_a_digit] == 10) > 0.95  # chance: 1/11
+    # Chance: 1/11. Clothes made like digits (cropped, 20x20, centred) are harder to tell apart than
+    # Fashion-MNIST's frame-filling pictures: 0.87 measured here (0.98 unprepared).
+    assert np.mean(predicted[not_a_digit] == 10) > 0.8
     assert np.mean(predicted[digit] == labels[digit]) > 0.88
     assert np.mean(predicted[digit] == 10) < 0.02  # digits are not waved through as "not a digit"

@@ -269,3 +269,12 @@ def test_the_confusion_matrix_comes_first_and_the_gallery_alone_takes_its_place(
     assert hud_layout.analysis_panels(*SIZE, MNIST_SHAPE, 10, None) == (matrix, None)
     # A 16-neuron layer at 1280x720: all of them, twice the input's size, four by four.
     assert (alone.columns, alone.rows, alone.tile) == (4, 4, (56, 56))
+
+
+def test_a_not_a_digit_class_keeps_the_digits_as_axis_labels():
+    from nnviz.app.panels import axis_labels
+    from nnviz.data.mixing import NOT_A_DIGIT
+
+    labels = axis_labels([*"0123456789", NOT_A_DIGIT])
+    assert labels[:10] == list("0123456789") and labels[10] == "✗"
+    assert axis_labels(["T-shirt", "Trouser"]) == ["0", "1"]  # long names: numbers, named in the footer

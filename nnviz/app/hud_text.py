@@ -11,7 +11,7 @@ from nnviz.app.hud_state import TimelineState
 from nnviz.app.session import TrainingSession
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.rules import visible_lines
-from nnviz.model.config import TrainConfig
+from nnviz.model.config import TrainConfig, describe_activations
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
         f"train acc  {_figure(now.train_accuracy, '.2%')}",
         f"test acc   {_figure(now.test_accuracy, '.2%')}",
         f"lr {config.learning_rate:g}  batch {config.batch_size}  {config.optimizer}",
-        f"activation {config.activation}  out {config.output}",
+        f"activation {describe_activations(config)}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
     ]
     if compact:

@@ -17,6 +17,7 @@ import numpy as np
 from nnviz.app.confusion import Confusion
 from nnviz.app.hud_layout import GalleryGrid
 from nnviz.app.hud_state import ConfusionState, GalleryState
+from nnviz.data.mixing import NOT_A_DIGIT
 from nnviz.engine import colormaps, rules
 
 #: Row shares are coloured on a log scale: a 1 % confusion already shows, 100 % is the map's end.
@@ -30,9 +31,13 @@ HEATMAP_STEPS = 2048
 
 
 # ------------------------------------------------------------------ confusion matrix
+#: Axis labels for classes whose names are long, so digits keep theirs beside them.
+SHORT_NAMES = {NOT_A_DIGIT: "✗"}
+
+
 def axis_labels(class_names) -> list[str]:
     """The classes' names where all are short (digits), else their numbers (the footer names them in full)."""
-    names = [str(name) for name in class_names]
+    names = [SHORT_NAMES.get(str(name), str(name)) for name in class_names]
     return names if all(len(name) <= 2 for name in names) else [str(i) for i in range(len(names))]
 
 

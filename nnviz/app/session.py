@@ -164,7 +164,9 @@ class TrainingSession:
         if not self.can_add_not_a_digit:
             self.say('a "not a digit" class needs the digits loaded, and is added once')
             return
-        self._extra_class = ExtraClassLoader(self._load_not_a_digit, on_done)
+        digits, load_others, seed = self.dataset, self._load_not_a_digit, self.trainer.config.seed
+        # Mixing makes 7,000 pictures digit-like (about a second): on the loading thread too, not in a frame.
+        self._extra_class = ExtraClassLoader(lambda: with_not_a_digit(digits, load_others(), seed=seed), on_done)
         self.say('loading Fashion-MNIST for the "not a digit" class…')
 
     def _poll_extra_class(self) -> None:
@@ -175,7 +177,7 @@ class TrainingSession:
         if loader.error is not None:
             self.say(f'no "not a digit" class: {loader.error}')
             return
-        data = with_not_a_digit(self.dataset, loader.result, seed=self.trainer.config.seed)
+        data = loader.result
         trainer = self.trainer
         result = surgery.add_output_class(trainer.config, trainer.network.params, trainer.optimizer.state())
         self.apply_edit(result)
@@ -491,7 +493,9 @@ class TrainingSession:
     def save(self, directory: Path) -> Path | None:
         path = unique_path(directory, "nnviz-weights", ".npz")
         try:
-            save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen)
+            names = {} if self.dataset is None else {"class_names": list(self.dataset.class_names)}
+            save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen,
+                         **names)
         except NnvizError as error:
             self.say(f"could not save: {error}")
             return None

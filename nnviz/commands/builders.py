@@ -11,6 +11,7 @@ import argparse
 from nnviz.commands.options import parse_layers, parse_names
 from nnviz.data import load_dataset
 from nnviz.data.loader import dataset_spec
+from nnviz.data.mixing import NOT_A_DIGIT, load_not_a_digit_source, with_not_a_digit
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model.config import PRESETS, TrainConfig, check_data_shape, format_layers, validate
 from nnviz.model.trainer import Trainer
@@ -43,26 +44,58 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
         changes["layer_activations"] = ()  # --activation sets every hidden layer, a loaded file's included
     if loaded and "output" in changes and changes["output"] != loaded.config.output:
         raise NnvizError(f"--output {changes['output']} does not match {args.load}, trained with {loaded.config.output}")
+    classes = class_names(args, loaded)
+    if not loaded and args.layers is None and "layers" not in changes:
+        changes["layers"] = (*config.layers[:-1], len(classes))  # the preset's network, one output per class
     config = validate(config.replace(**changes))
-    check_fits_dataset(config, args.dataset, args.load if loaded else None)
+    check_fits_dataset(config, args.dataset, args.load if loaded else None, classes)
     return config, loaded
 
 
-def check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None) -> None:
+def wants_not_a_digit(args: argparse.Namespace, loaded: LoadedWeights | None = None) -> bool:
+    """--not-a-digit, or weights saved with that class: MNIST gets Fashion-MNIST pictures as an 11th class."""
+    in_file = loaded is not None and NOT_A_DIGIT in tuple(loaded.extra.get("class_names") or ())
+    wanted = bool(getattr(args, "not_a_digit", False)) or in_file
+    if wanted and args.dataset != "mnist":
+        source = f"{args.load} has a '{NOT_A_DIGIT}' class" if in_file else "--not-a-digit"
+        raise NnvizError(f"{source}: only with --dataset mnist (Fashion-MNIST's pictures are what is not a digit)")
+    return wanted
+
+
+def class_names(args: argparse.Namespace, loaded: LoadedWeights | None = None) -> tuple[str, ...]:
+    names = dataset_spec(args.dataset).class_names
+    return (*names, NOT_A_DIGIT) if wants_not_a_digit(args, loaded) else names
+
+
+def check_fits_dataset(config: TrainConfig, dataset: str, weights_file: str | None,
+                       classes: tuple[str, ...] | None = None) -> None:
     spec = dataset_spec(dataset)
+    classes = spec.class_names if classes is None else classes
     try:
         rows, columns = spec.image_shape
-        check_data_shape(config, rows * columns, len(spec.class_names), f"{rows}x{columns} pixels")
+        check_data_shape(config, rows * columns, len(classes), f"{rows}x{columns} pixels")
     except ConfigError as error:
+        if config.layers[-1] == len(classes) + 1 and dataset == "mnist":
+            error = ConfigError(error.field, error.value, f"{error.problem} (with a '{NOT_A_DIGIT}' class: "
+                                                          "add --not-a-digit)")
         if weights_file is None:
-            raise
+            raise error from None
         # With --load the layers are the file's (a different --layers was refused above).
         raise NnvizError(f"{weights_file}: config: {error}") from None
 
 
+def load_training_data(args: argparse.Namespace, loaded: LoadedWeights | None = None, progress=True):
+    """The dataset the options name; with a 'not a digit' class, mixed with Fashion-MNIST's pictures."""
+    dataset = load_dataset(args.dataset, args.data, download=not args.no_download, progress=progress)
+    if wants_not_a_digit(args, loaded):
+        others = load_not_a_digit_source(args.data, download=not args.no_download, progress=progress)
+        dataset = with_not_a_digit(dataset, others, seed=0)
+    return dataset
+
+
 def build_trainer(args: argparse.Namespace, config: TrainConfig, loaded: LoadedWeights | None):
     """The dataset the options name, and a trainer on it starting from --load's weights if given."""
-    dataset = load_dataset(args.dataset, args.data, download=not args.no_download)
+    dataset = load_training_data(args, loaded)
     trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
     if loaded:
         trainer.load_parameters(loaded.flat_parameters())

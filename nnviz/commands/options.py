@@ -63,6 +63,9 @@ def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) 
                        help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
     group.add_argument("--no-download", action="store_true", default=default(False),
                        help="never download; fail if the files are missing")
+    group.add_argument("--not-a-digit", action="store_true", default=default(False),
+                       help="an 11th class, 'not a digit': Fashion-MNIST pictures mixed into MNIST (implied by "
+                            "weights saved with that class)")
 
 
 def parse_names(text: str) -> tuple[str, ...]:

@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 
+from nnviz.commands import builders
 from nnviz.commands.builders import check_fits_dataset
 from nnviz.commands.options import DATASET_NAMES
 from nnviz.data.digits import load_digit_image
-from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
 from nnviz.model.config import network_for
 from nnviz.model.network import Network
@@ -40,11 +40,11 @@ def run_predict(args: argparse.Namespace) -> int:
     if not args.load:
         raise NnvizError("predict needs --load FILE: the weights to predict with (from 'nnviz train --save')")
     loaded = load_weights(args.load)
-    check_fits_dataset(loaded.config, args.dataset, args.load)
+    class_names = builders.class_names(args, loaded)
+    check_fits_dataset(loaded.config, args.dataset, args.load, class_names)
     config = loaded.config
     network = network_for(config)
     network.params[...] = loaded.flat_parameters()
-    class_names = DATASETS[args.dataset].class_names
 
     failed = False
     for path in args.images:

@@ -34,7 +34,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     config, loaded = build_config(args)
     _check_targets(args)  # before training, not after it
-    trainer, _ = build_trainer(args, config, loaded)
+    trainer, dataset = build_trainer(args, config, loaded)
     history = _start_history(args, trainer)
     print(
         f"training {format_layers(config.layers)} on {args.dataset}: {describe_activations(config)}/{config.output}, "
@@ -50,7 +50,8 @@ def run_train(args: argparse.Namespace) -> int:
         return 1
     if args.save:
         weights_io.save_weights(args.save, trainer.network, trainer.config, samples_seen=trainer.samples_seen,
-                                dataset=args.dataset, test_accuracy=trainer.test_accuracy)
+                                dataset=args.dataset, class_names=list(dataset.class_names),
+                                test_accuracy=trainer.test_accuracy)
         print(f"saved weights to {args.save}")
     return 0
 

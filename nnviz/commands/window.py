@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from nnviz.arg_types import frame_rate, positive_number, size_type
-from nnviz.commands.builders import build_config, check_drawable, check_fits_dataset
-from nnviz.data import load_dataset
+from nnviz.commands.builders import (build_config, check_drawable, check_fits_dataset, load_training_data,
+                                     wants_not_a_digit)
 from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
 from nnviz.model.history import DEFAULT_CAP_MB
@@ -61,14 +61,13 @@ def run_app(args: argparse.Namespace) -> int:
     spec = DATASETS[args.dataset]  # argparse allowed only known names
     session = TrainingSession(
         config,
-        load_data=lambda progress: load_dataset(args.dataset, args.data, download=not args.no_download,
-                                                progress=progress),
+        load_data=lambda progress: load_training_data(args, loaded, progress=progress),
         loaded=loaded,
         dataset_title=spec.title,
         input_shape=spec.image_shape,
         history_bytes=int(args.history_mb * 2**20),
         load_not_a_digit=(lambda: load_not_a_digit_source(args.data, download=not args.no_download, progress=False))
-        if args.dataset == "mnist" else None,
+        if args.dataset == "mnist" and not wants_not_a_digit(args, loaded) else None,
     )
     if run is not None:
         session.show_run(run, Path(args.history))

@@ -24,6 +24,7 @@ from typing import Iterable
 import numpy as np
 
 from nnviz.data import fetch, locate
+from nnviz.data.digits import normalize_digit
 from nnviz.data.loader import Dataset, load_shared, read_dataset
 from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
@@ -44,7 +45,22 @@ DEFAULT_SHARE = 0.1
 _COMPARED = 64
 
 
-def with_not_a_digit(digits: Dataset, others: Dataset, share: float = DEFAULT_SHARE, seed: int = 0) -> Dataset:
+def digit_like(images: np.ndarray) -> np.ndarray:
+    """Pictures made the way MNIST's digits were: the ink cropped, fitted into 20x20, centred by its mass.
+
+    A drawn digit and one given to ``nnviz predict`` are made so too
+    (nnviz.data.digits); "not a digit" pictures left filling the frame, as
+    Fashion-MNIST's are, would teach "fills the frame" rather than "not a
+    digit", and a drawn shoe would still be called a digit.
+    """
+    prepared = np.empty_like(images)
+    for picture, image in zip(prepared, images):
+        picture[...] = normalize_digit(image.astype(np.float32) / np.float32(255))
+    return prepared
+
+
+def with_not_a_digit(digits: Dataset, others: Dataset, share: float = DEFAULT_SHARE, seed: int = 0,
+                     prepare=digit_like) -> Dataset:
     """``digits`` plus a random sample of ``others`` as one more class, "not a digit".
 
     The new class's label is ``len(digits.class_names)`` (10 for MNIST). The
@@ -69,9 +85,9 @@ def with_not_a_digit(digits: Dataset, others: Dataset, share: float = DEFAULT_SH
     rng = np.random.default_rng(seed)
     label = len(digits.class_names)
     train_images, train_labels = _mixed(digits.train_images, digits.train_labels, others.train_images,
-                                        _count(share, digits, others, "train"), label, rng)
+                                        _count(share, digits, others, "train"), label, rng, prepare)
     test_images, test_labels = _mixed(digits.test_images, digits.test_labels, others.test_images,
-                                      _count(share, digits, others, "test"), label, rng)
+                                      _count(share, digits, others, "test"), label, rng, prepare)
     return Dataset(
         name=f"{digits.name}+not-a-digit",
         class_names=tuple(digits.class_names) + (NOT_A_DIGIT,),
@@ -154,7 +170,7 @@ def _count(share: float, digits: Dataset, others: Dataset, split: str) -> int:
 
 
 def _mixed(digit_images: np.ndarray, digit_labels: np.ndarray, other_images: np.ndarray, count: int, label: int,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+           rng: np.random.Generator, prepare=None) -> tuple[np.ndarray, np.ndarray]:
     """The digits with ``count`` random ``other_images`` labelled ``label`` at random places; read-only."""
     total = len(digit_labels) + count
     chosen = np.sort(rng.choice(len(other_images), size=count, replace=False))
@@ -163,7 +179,8 @@ def _mixed(digit_images: np.ndarray, digit_labels: np.ndarray, other_images: np.
     kept = ~places
     images = np.empty((total, *digit_images.shape[1:]), dtype=np.uint8)
     images[kept] = digit_images
-    images[places] = other_images[chosen]  # the sample's only temporary: 4.7 MB for 6,000 images
+    sample = other_images[chosen]  # the sample's only temporary: 4.7 MB for 6,000 images
+    images[places] = sample if prepare is None else prepare(sample)
     labels = np.empty(total, dtype=np.result_type(digit_labels.dtype, np.min_scalar_type(label)))
     labels[kept] = digit_labels
     labels[places] = label

@@ -14,7 +14,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +69,35 @@ class App:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}; last state: {state}\n{self.log()}")
 
+    @contextmanager
+    def watch(self, interval: float = 0.002):
+        """Collect every frame's state while the block runs (a thread reads the file after each new frame).
+
+        Yields a list that fills with the states in frame order, one per frame
+        seen; `frames` in each tells whether any was missed (the app writes the
+        file after every frame, and a frame takes far longer than a read).
+        """
+        seen: list[dict] = []
+        stop = threading.Event()
+
+        def read() -> None:
+            while not stop.is_set():
+                try:
+                    state = self.state()
+                except (json.JSONDecodeError, OSError):
+                    state = None
+                if state is not None and (not seen or state["frames"] != seen[-1]["frames"]):
+                    seen.append(state)
+                time.sleep(interval)
+
+        reader = threading.Thread(target=read, name="nnviz-state-watch", daemon=True)
+        reader.start()
+        try:
+            yield seen
+        finally:
+            stop.set()
+            reader.join()
+
     def wait_frames(self, count: int = 2) -> dict:
         start = self.wait_for(lambda s: True, what="first frame")["frames"]
         return self.wait_for(lambda s: s["frames"] >= start + count, what=f"{count} frames")
@@ -110,11 +141,44 @@ class App:
         time.sleep(seconds)
         self.xdotool("keyup", "--window", self.window, name)
 
-    def click(self, x: float, y_up: float) -> None:
-        """Click at window point (x, y) with y up from the bottom, as pyglet counts."""
+    def click(self, x: float, y_up: float) -> tuple[int, int]:
+        """Click at window point (x, y) with y up from the bottom, as pyglet counts; the pixel clicked (x, y up)."""
         height = self.state()["window_size"][1]
-        self.xdotool("mousemove", "--window", self.window, str(int(round(x))), str(int(round(height - y_up))),
-                     "click", "1")
+        column, row = int(round(x)), int(round(height - y_up))
+        self.xdotool("mousemove", "--window", self.window, str(column), str(row), "click", "1")
+        return column, height - row
+
+    def move_mouse(self, x: float, y_up: float) -> None:
+        height = self.state()["window_size"][1]
+        self.xdotool("mousemove", "--window", self.window, str(int(round(x))), str(int(round(height - y_up))))
+
+    # ---------------------------------------------------------- control panel
+    def widget_rect(self, name: str, state: dict | None = None) -> tuple[float, float, float, float]:
+        """A control-panel widget's rectangle (x0, y0, x1, y1), y up, as the app last laid it out."""
+        state = state or self.state()
+        panel = state["panel"]
+        if not panel or not panel["visible"]:
+            raise AssertionError(f"the control panel is not shown (F2 shows it); state: {panel}")
+        if name not in panel["widgets"]:
+            raise AssertionError(f"no widget {name!r} on the panel; it has {sorted(panel['widgets'])}")
+        return tuple(panel["widgets"][name])
+
+    def click_widget(self, name: str, fraction: float = 0.5) -> tuple[int, int]:
+        """Click a panel widget at `fraction` of its width, half way up; the pixel clicked (x, y up).
+
+        For a slider the rectangle is its frame, so `fraction` runs along the values."""
+        x0, y0, x1, y1 = self.widget_rect(name)
+        return self.click(x0 + (x1 - x0) * fraction, (y0 + y1) / 2)
+
+    def choose(self, drop_down: str, option: str, timeout: float = 15.0) -> None:
+        """Open a panel drop-down ("activation 1") and click one of its options ("relu")."""
+        item = f"{drop_down}: {option}"
+        frames = self.state()["frames"]
+        self.click_widget(drop_down)
+        # Option rectangles stay in the state once seen: wait for a frame drawn with the list open.
+        self.wait_for(lambda s: item in s["panel"]["widgets"] and s["frames"] >= frames + 3, timeout,
+                      what=f"the {drop_down} drop-down open")
+        self.click_widget(item)
 
     def resize(self, width: int, height: int) -> dict:
         self.xdotool("windowsize", "--sync", self.window, str(width), str(height))
@@ -127,7 +191,10 @@ class App:
                       near=c["near"], far=c["far"])
 
     def screen_position(self, layer: int, index: int, state: dict | None = None) -> tuple[float, float]:
+        """Where a neuron's centre is in the window (y up), for the network's shape now (edits change it)."""
         state = state or self.state()
+        if state.get("layers") and list(self.layout.layer_sizes) != list(state["layers"]):
+            self.layout = layout_network(list(state["layers"]), input_shape=self.layout.layer_shapes[0])
         width, height = state["window_size"]
         point = self.layout.positions[self.layout.neuron_index(layer, index)]
         x, y = self.camera(state).project(point[None], width, height)[0]
