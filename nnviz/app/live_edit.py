@@ -142,7 +142,9 @@ class NetworkEditor:
 
     def insert_layer(self, position: int, size: int | None = None) -> None:
         layers = self.config.layers
-        size = size or layers[position - 1] if position > 1 else size or layers[min(position, len(layers) - 2)]
+        # As wide as the hidden layer before it (after the input: as the layer it feeds), so it can pass
+        # on what it is given unchanged.
+        size = size or (layers[position - 1] if position > 1 else layers[1])
         self._edit(surgery.insert_layer, position, int(size))
 
     def remove_layer(self, hidden_layer: int) -> None:
