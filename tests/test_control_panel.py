@@ -247,3 +247,14 @@ def test_a_not_a_digit_class_grows_the_output_layer_and_the_data(gl_ctx, tmp_pat
         assert session.confusion.result.counts.shape == (11, 11)
     finally:
         core.release()
+
+
+def test_two_cores_each_draw_their_own_panel(make_core):
+    """Each panel has its own ImGui context (fonts, colours, textures): a second must not set up the first's."""
+    first, second = make_core(size=WIDE), make_core(size=WIDE)
+    expected = np.array(PANEL_COLOR[:3], float)
+    for core in (second, first, second):
+        core.render()
+        x, y, w, h = core.panel.rect()
+        strip = core.target.read_rgb()[-20:-5, int(x) + 10:int(x + w) - 10].reshape(-1, 3).astype(float)
+        assert np.abs(strip.mean(axis=0) - expected).max() < 12, strip.mean(axis=0)

@@ -25,7 +25,7 @@ from nnviz.model.activations import ACTIVATIONS
 from nnviz.model.optimizers import OPTIMIZERS
 
 #: The panel's width in window pixels, and the narrowest window it is shown in by default.
-PANEL_WIDTH = 330
+PANEL_WIDTH = 320  # leaves a 1280-wide window 960 for the HUD: its full (not compact) layout
 SHOWN_FROM_WIDTH = 1100
 FONT_SIZE = 15.0
 _FONT = Path(imgui_bundle.__file__).parent / "assets" / "fonts" / "DroidSans.ttf"
@@ -82,6 +82,7 @@ class ControlPanel:
         self.editor = editor
         self.visible = visible
         self._context = imgui.create_context()
+        imgui.set_current_context(self._context)  # creating one leaves another panel's current
         io = imgui.get_io()
         io.set_ini_filename("")  # the panel is docked: nothing to remember between runs
         if _FONT.is_file():

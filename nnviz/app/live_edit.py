@@ -138,7 +138,7 @@ class NetworkEditor:
         before = self._test_accuracy()
         if self._edit(surgery.remove_neurons, hidden_layer, [index]) and before is not None:
             self.session.say(f"removed neuron {index} of hidden layer {hidden_layer}: "
-                             f"test accuracy {before:.2%} -> {self._test_accuracy():.2%}")
+                             f"test accuracy {before:.2%} -> {self._accuracy_after_edit():.2%}")
 
     def insert_layer(self, position: int, size: int | None = None) -> None:
         layers = self.config.layers
@@ -151,7 +151,7 @@ class NetworkEditor:
         before = self._test_accuracy()
         if self._edit(surgery.remove_layer, hidden_layer) and before is not None:
             self.session.say(f"removed hidden layer {hidden_layer}: "
-                             f"test accuracy {before:.2%} -> {self._test_accuracy():.2%}")
+                             f"test accuracy {before:.2%} -> {self._accuracy_after_edit():.2%}")
 
     def add_not_a_digit(self) -> None:
         self.session.add_not_a_digit(self._reshaped)
@@ -174,6 +174,9 @@ class NetworkEditor:
 
     def _reshaped(self, result) -> None:
         self._on_reshape(result)
+
+    def _accuracy_after_edit(self) -> float:
+        return self.session.trainer.test_accuracy  # session.apply_edit has just measured it
 
     def _test_accuracy(self) -> float | None:
         session = self.session
