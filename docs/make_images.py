@@ -1,4 +1,7 @@
-"""Regenerates the README's images: two offscreen renders, a replay strip and five window screenshots.
+"""Regenerates the README's images: two offscreen renders, a replay strip and seven window screenshots.
+
+The window's pictures are taken at 1280x720, where the control panel shows: app-default.png and
+app-panel.png show it; the others are of features of the scene and the HUD, taken with it hidden (F2).
 
     xvfb-run -a -s "-screen 0 1400x900x24" python docs/make_images.py --data DIR [--only app-gallery.png ...]
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from nnviz.app.session import MESSAGE_SECONDS  # noqa: E402
 from nnviz.testing.window_driver import App  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
@@ -27,6 +31,8 @@ def render(data: str, out: str, *options: str) -> None:
 
 
 def screenshot(app: App, name: str) -> None:
+    # The previous screenshot's message ("screenshot saved to /tmp/...") is not part of the picture.
+    app.wait_for(lambda s: not any(m.startswith("screenshot saved") for m in s["messages"]), what="messages")
     before = app.state()["last_screenshot"]
     app.key("p")
     state = app.wait_for(lambda s: s["last_screenshot"] != before, what="screenshot")
@@ -56,7 +62,7 @@ def replay_strip(data: str, name: str, frames=(0, 3, 8, 19), size=(960, 540)) ->
 
 
 APP_IMAGES = ("app-default.png", "app-selected-neuron.png", "app-help.png", "app-confusion.png", "app-gallery.png",
-              "app-drawing.png")
+              "app-drawing.png", "app-panel.png")
 #: A "3" in input-grid (row, column) steps, drawn with the mouse for app-drawing.png.
 THREE = ((6, 9), (5, 13), (6, 17), (9, 18), (12, 15), (13, 13), (14, 16), (17, 18), (20, 16), (22, 12), (21, 9))
 
@@ -77,12 +83,57 @@ def draw_digit(app: App, points) -> None:
     app.wait_frames(3)
 
 
+def hud_width(state: dict) -> int:
+    """The HUD lays itself out left of the control panel, when that shows."""
+    panel = state["panel"]
+    return state["window_size"][0] - (panel["rect"][2] if panel and panel["visible"] else 0)
+
+
+def set_panel(app: App, visible: bool) -> None:
+    """Show or hide the control panel (F2), and frame the network in the room left (Home)."""
+    if app.state()["panel"]["visible"] != visible:
+        app.key("F2")
+        app.wait_for(lambda s: s["panel"]["visible"] == visible,
+                     what=f"the control panel {'shown' if visible else 'hidden'}")
+        app.key("Home")
+        app.wait_frames(2)
+
+
+def empty_panel_point(state: dict) -> tuple[float, float]:
+    """A point on the control panel below its last widget: the pointer there hovers nothing."""
+    x, y, w, h = state["panel"]["rect"]
+    lowest = min(rect[1] for rect in state["panel"]["widgets"].values())
+    return x + w / 2, (y + lowest) / 2
+
+
+def panel_in_use(app: App, shot) -> None:
+    """The control panel in use, training running: hidden layer 1 switched to ReLU from its drop-down, then a
+    neuron added to it with its +."""
+    from nnviz.app.glide import GLIDE_SECONDS
+
+    set_panel(app, True)
+    if app.state()["paused"]:
+        app.key("space")
+    app.wait_for(lambda s: not s["paused"], what="training")
+    app.key("t")  # the next test digit (the confusion matrix's pick was one the network gets wrong)
+    time.sleep(MESSAGE_SECONDS)  # earlier messages gone: the picture shows what the edits say
+    app.choose("activation 1", "relu")
+    app.wait_for(lambda s: s["hidden_activations"][0] == "relu", what="ReLU in hidden layer 1")
+    app.wait_frames(2)
+    size = app.state()["layers"][1]
+    app.click_widget("add neuron 1")
+    app.wait_for(lambda s: s["layers"][1] == size + 1, what="a neuron added")
+    app.move_mouse(*empty_panel_point(app.state()))  # no tooltip over the panel
+    time.sleep(GLIDE_SECONDS)  # the neurons in their new places
+    app.wait_frames(3)
+    shot("app-panel.png")
+
+
 def analysis_panels(app: App, shot) -> None:
     """G: the confusion matrix, its most confused cell clicked; V: the receptive fields, one tile clicked."""
     import numpy as np
 
     from nnviz.app import hud_layout
-    from nnviz.app.session import MESSAGE_SECONDS
 
     app.key("space")  # paused: the matrix and the digit it shows hold still
     app.key("g")
@@ -91,7 +142,7 @@ def analysis_panels(app: App, shot) -> None:
     time.sleep(MESSAGE_SECONDS)  # earlier messages gone: the picture shows what the click says
     counts = np.array(state["confusion"]["counts"])
     true, predicted = np.unravel_index(np.argmax(counts - np.diag(np.diag(counts))), counts.shape)
-    width, height = state["window_size"]
+    width, height = hud_width(state), state["window_size"][1]
     matrix = hud_layout.confusion_rect(width, height, len(counts))
     x, y, w, h = hud_layout.confusion_cell_rect(matrix, len(counts), true, predicted)
     app.click(x + w / 2, y + h / 2)
@@ -134,14 +185,16 @@ def main() -> int:
             app.wait_for(lambda s: s["data_loaded"], what="data")
             time.sleep(args.train_seconds)
             app.key("m")  # back to smooth so the HUD's fps reads as a user sees it
-            time.sleep(3.0)  # the fps counter averages over the last half second of frames
+            # The fps counter averages over the last half second of frames; the key's message goes.
+            time.sleep(MESSAGE_SECONDS + 0.5)
             app.wait_frames(3)
 
             def shot(name: str) -> None:
                 if wanted(name):
                     screenshot(app, name)
 
-            shot("app-default.png")
+            shot("app-default.png")  # what a user sees: the control panel too
+            set_panel(app, False)  # the scene's and the HUD's own features, with room
             x, y = app.screen_position(1, 5)
             app.click(x, y)
             app.wait_for(lambda s: s["selected"] == [1, 5], what="selection")
@@ -160,6 +213,14 @@ def main() -> int:
                 app.key("Home")
                 draw_digit(app, THREE)
                 shot("app-drawing.png")
+                app.key("BackSpace", "i")  # cleared, and the test digits back
+                app.wait_for(lambda s: not s["drawing"], what="drawing ended")
+            if wanted("app-panel.png"):
+                if app.state()["gallery_visible"]:
+                    app.key("v")
+                app.click(3, 3)  # no selection
+                app.wait_for(lambda s: not s["gallery_visible"] and s["selected"] is None, what="a clear scene")
+                panel_in_use(app, shot)
         finally:
             app.close()
     return 0

@@ -258,3 +258,35 @@ def test_two_cores_each_draw_their_own_panel(make_core):
         x, y, w, h = core.panel.rect()
         strip = core.target.read_rgb()[-20:-5, int(x) + 10:int(x + w) - 10].reshape(-1, 3).astype(float)
         assert np.abs(strip.mean(axis=0) - expected).max() < 12, strip.mean(axis=0)
+
+
+def test_a_click_in_the_scene_right_after_leaving_the_panel_reaches_the_scene(make_core):
+    core = make_core(size=WIDE)
+    core.mouse_motion(1200, 300, 0, 0)  # over the panel
+    _frames(core, 2)  # ImGui now knows the mouse is over its window
+    target = screen_point(core, 2, 8)
+    core.mouse_motion(*target, 0, 0)  # the same frame: ImGui still thinks the mouse is over it
+    core.mouse_press(*target, "left")
+    assert core.state()["selected"] == [2, 8]
+
+
+def test_showing_or_hiding_the_panel_reframes_the_network_unless_the_camera_was_moved(make_core):
+    core = make_core(size=WIDE)
+
+    def spread():
+        xs = core.rig.camera.project(core.layout.positions, *WIDE)[:, 0]
+        return xs.min(), xs.max()
+
+    shown = spread()
+    assert shown[1] < core.panel.rect()[0]  # framed left of the panel
+    core.key_press("F2")
+    hidden = spread()
+    assert hidden[1] - hidden[0] > shown[1] - shown[0]  # the whole width: framed larger
+    core.key_press("F2")
+    np.testing.assert_allclose(spread(), shown, atol=1e-3)
+    core.key_press("W")
+    core.tick()
+    core.key_release("W")
+    moved = core.rig.camera.position.copy()
+    core.key_press("F2")
+    np.testing.assert_array_equal(core.rig.camera.position, moved)  # the user's view stays theirs

@@ -103,3 +103,21 @@ def test_frame_fits_a_box():
 def test_unknown_preset_is_a_user_error(layout):
     with pytest.raises(NnvizError, match="front"):
         Camera.preset("isometric", layout, 1.0)
+
+
+@pytest.mark.parametrize("area", [(-1.0, -1.0, 0.5, 1.0), (-0.4, -0.6, 1.0, 0.55), (-0.9, -0.2, -0.1, 0.9)])
+def test_framing_into_an_off_centre_area_keeps_every_sphere_inside_it_and_fills_it(layout, area):
+    width, height = 1280, 720
+    camera = Camera()
+    camera.yaw, camera.pitch = -35.0, -15.0
+    camera.frame_points(layout.positions, layout.radii, width / height, area)
+    centre = camera.project(layout.positions, width, height)
+    edge = camera.project(layout.positions + camera.right * layout.radii[:, None], width, height)
+    reach = np.linalg.norm(edge - centre, axis=1)
+    x0, y0, x1, y1 = ((area[0] + 1) / 2 * width, (area[1] + 1) / 2 * height,
+                      (area[2] + 1) / 2 * width, (area[3] + 1) / 2 * height)
+    left, right = np.min(centre[:, 0] - reach), np.max(centre[:, 0] + reach)
+    low, high = np.min(centre[:, 1] - reach), np.max(centre[:, 1] + reach)
+    assert x0 <= left and right <= x1 and y0 <= low and high <= y1
+    # Tight along one axis: the framed scene spans its share of the area (within the frame margin).
+    assert max((right - left) / (x1 - x0), (high - low) / (y1 - y0)) > 0.9

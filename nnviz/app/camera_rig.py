@@ -28,6 +28,7 @@ class CameraRig:
         self.camera = Camera()
         self.orbit = False
         self.area = FULL_VIEW  # where on screen to frame the network: the part no panel covers
+        self._home_pose = None  # the camera as Home last placed it
         self.reset(aspect)
 
     @property
@@ -44,6 +45,19 @@ class CameraRig:
         """Home: the default three-quarter view, at the default speed."""
         self.camera.apply_preset("default", self.layout, aspect, self.area)
         self.speed = self.scene_size / 4.0  # crossing the network takes about four seconds
+        self._home_pose = self._pose()
+
+    def reframe_if_home(self, aspect: float) -> None:
+        """The view changed shape (a panel shown, a resize, a new layer): Home again, unless the user has
+        moved the camera since Home placed it (then the view is theirs)."""
+        if self._home_pose is not None and self._pose() == self._home_pose:
+            speed = self.speed
+            self.reset(aspect)
+            self.speed = speed
+
+    def _pose(self) -> tuple:
+        camera = self.camera
+        return tuple(float(v) for v in camera.position), float(camera.yaw), float(camera.pitch)
 
     def frame_all(self, aspect: float) -> None:
         """F: keep the viewing direction, move back until the whole network shows."""

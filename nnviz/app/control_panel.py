@@ -118,7 +118,10 @@ class ControlPanel:
         if not self.visible:
             return False
         self._use()
-        return self._owns_mouse or self._over(x, y) or imgui.get_io().want_capture_mouse
+        # A click anywhere while a drop-down is open closes it (and is the panel's); otherwise only the
+        # panel's own rectangle: ImGui's want_capture_mouse is a frame old, and would take a scene click
+        # made just after the mouse left the panel.
+        return self._owns_mouse or self._over(x, y) or imgui.is_popup_open("", imgui.PopupFlags_.any_popup_id)
 
     def mouse_motion(self, x: float, y: float) -> None:
         self._use()

@@ -353,7 +353,8 @@ class AppCore:
             return
         if button != LEFT:
             return
-        if self.view.hud_visible and contains(draw_button_rect(*self.hud_size, self.session.input_shape), x, y):
+        if (self.overlay is not None and self.view.hud_visible  # the button is the HUD's: drawn only with it
+                and contains(draw_button_rect(*self.hud_size, self.session.input_shape), x, y)):
             self.session.toggle_drawing()
             return
         if self._on_timeline(x, y):
@@ -420,6 +421,8 @@ class AppCore:
         if self.panel is not None:
             self.panel.window_size = self.window_size
         self._update_open_area()
+        if min(self.window_size) > 0:  # not while minimised
+            self.rig.reframe_if_home(self._aspect())
         if self.overlay is not None:
             self.overlay.resize(*self.hud_size)
 
@@ -625,6 +628,7 @@ class AppCore:
     def _toggle_hud(self) -> None:
         self.view.hud_visible = not self.view.hud_visible
         self._update_open_area()
+        self.rig.reframe_if_home(self._aspect())
 
     def _update_open_area(self) -> None:
         """Home and F frame the network where no panel covers it (the whole view with the HUD hidden)."""
@@ -673,6 +677,7 @@ class AppCore:
                     self.view.selected = new.neuron_index(k, int(np.flatnonzero(old_index == selected[1])[0]))
         self.renderer.rebuild(new)
         self.layout = self.rig.layout = new
+        self.rig.reframe_if_home(self._aspect())
         self.view.hovered = None
         self.glide = NeuronGlide(starts, new.positions, self._clock)
         self.renderer.move_neurons(starts)

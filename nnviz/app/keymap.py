@@ -47,7 +47,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("G",), "toggle_confusion", "test-set confusion matrix (click a cell: a digit of that kind)"),
     Binding(("V",), "toggle_gallery", "receptive fields of hidden layer 1 (click selects, wheel scrolls)"),
     Binding(("F2",), "toggle_panel", "show / hide the control panel (hyper-parameters, layers)"),
-    Binding(("J",), "remove_neuron", "remove the selected hidden neuron (the accuracy before and after)", shift=True),
+    Binding(("J",), "remove_neuron", "remove the selected hidden neuron", shift=True),
     Binding(("J",), "add_neuron", "add a neuron to the selected neuron's hidden layer (outputs unchanged)"),
     Binding(("K",), "save", "save weights (.npz, timestamped)"),
     Binding(("L",), "load", "load the last saved (or --load) weights"),

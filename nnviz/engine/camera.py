@@ -85,39 +85,24 @@ class Camera:
         `area` is (x0, y0, x1, y1) in normalised device coordinates (the whole
         view is (-1, -1, 1, 1)): the part of the screen no panel covers.
         In camera coordinates (side s, height h, depth d along forward), a
-        point is inside the view when |s - s_cam| <= tan_x (d - d_cam), the
-        same vertically. The tightest camera meets the two extreme side
-        constraints (or the two height ones) with equality: closed form. It is
-        found for a view the size of `area`, then moved so that view sits on it.
+        sphere is right of the area's left edge when its centre is at least
+        its radius from the plane s - s_cam = x0 tan_x (d - d_cam), the same
+        for the other three edges. Each edge is a linear constraint on the
+        camera's (side, depth): the nearest camera meets the two extreme side
+        constraints (or the two height ones) with equality, in closed form,
+        off-centre areas included.
         """
         centers = np.atleast_2d(np.asarray(centers, dtype=np.float64))
         radii = np.asarray(radii, dtype=np.float64)
-        x0, y0, x1, y1 = area
         tan_half = math.tan(math.radians(self.fov) / 2.0)
-        tan_y = tan_half * (y1 - y0) / 2.0 / FRAME_MARGIN
-        tan_x = tan_half * aspect * (x1 - x0) / 2.0 / FRAME_MARGIN
         right, up, forward = self.right, self.up, self.forward
         side, height, depth = centers @ right, centers @ up, centers @ forward
-        # A sphere of radius r needs r / cos(half angle) of room around its centre.
-        pad_x, pad_y = radii * math.sqrt(1.0 + tan_x**2), radii * math.sqrt(1.0 + tan_y**2)
-        left_need = np.max(-side - tan_x * depth + pad_x)
-        right_need = np.max(side - tan_x * depth + pad_x)
-        low_need = np.max(-height - tan_y * depth + pad_y)
-        high_need = np.max(height - tan_y * depth + pad_y)
-        camera_depth = min(-(left_need + right_need) / (2.0 * tan_x), -(low_need + high_need) / (2.0 * tan_y))
-        camera_depth = min(camera_depth, float(np.min(depth - radii)) - self.near)
-        camera_side = (right_need - left_need) / 2.0
-        camera_height = (high_need - low_need) / 2.0
-        # The slack constraint's axis is centred in "constraint" terms, which
-        # is off-centre on screen when its extreme spheres lie at different
-        # depths; a few secant steps centre the projected extent.
-        camera_side = _centre_on_screen(side, depth, pad_x, camera_side, camera_depth)
-        camera_height = _centre_on_screen(height, depth, pad_y, camera_height, camera_depth)
-        # Off-centre areas: slide sideways so the framed scene appears at the area's centre (exact at
-        # the median depth, close elsewhere).
-        distance = float(np.median(depth)) - camera_depth
-        camera_side -= (x0 + x1) / 2.0 * tan_half * aspect * distance
-        camera_height -= (y0 + y1) / 2.0 * tan_half * distance
+        x0, y0, x1, y1 = _shrunk(area, FRAME_MARGIN)
+        x_range = _axis_range(side, depth, radii, x0 * tan_half * aspect, x1 * tan_half * aspect)
+        y_range = _axis_range(height, depth, radii, y0 * tan_half, y1 * tan_half)
+        camera_depth = min(x_range.nearest_depth, y_range.nearest_depth, float(np.min(depth - radii)) - self.near)
+        camera_side = x_range.centred(side, depth, radii, camera_depth)
+        camera_height = y_range.centred(height, depth, radii, camera_depth)
         self.position = camera_side * right + camera_height * up + camera_depth * forward
         # Never clip the framed scene (the default far plane is generous already).
         self.far = max(self.far, 2.0 * (float(np.max(depth + radii)) - camera_depth))
@@ -162,13 +147,45 @@ class Camera:
         return np.asarray(self.position, dtype=np.float64).copy(), direction / np.linalg.norm(direction)
 
 
-def _centre_on_screen(offsets, depth, pad, camera_offset, camera_depth) -> float:
-    """Shift the camera along one screen axis so the extreme spheres sit symmetric about the centre."""
-    distance = depth - camera_depth
-    for _ in range(4):
-        lowest = np.min((offsets - pad - camera_offset) / distance)
-        highest = np.max((offsets + pad - camera_offset) / distance)
-        # Moving the camera by delta shifts a sphere's screen position by
-        # -delta / distance; use the median distance as the lever arm.
-        camera_offset += (lowest + highest) / 2.0 * float(np.median(distance))
-    return camera_offset
+def _shrunk(area, margin: float) -> tuple[float, float, float, float]:
+    """The area shrunk about its centre by `margin`: room left around the framed scene."""
+    x0, y0, x1, y1 = area
+    cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 / margin, (y1 - y0) / 2 / margin
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+class _AxisRange:
+    """One screen axis's constraints on the camera: offset >= low + low_slope * depth_cam (the far edge),
+    offset <= high + high_slope * depth_cam (the near edge), slopes the edges' tangents."""
+
+    def __init__(self, low: float, low_slope: float, high: float, high_slope: float):
+        self.low, self.low_slope, self.high, self.high_slope = low, low_slope, high, high_slope
+
+    @property
+    def nearest_depth(self) -> float:
+        # Both edges hold while low + k1 d <= high + k0 d, i.e. d <= (high - low) / (k1 - k0).
+        return (self.high - self.low) / (self.low_slope - self.high_slope)
+
+    def centred(self, offsets, depth, radii, camera_depth: float) -> float:
+        """The camera offset within the allowed range that puts the spheres' projected extent in the middle."""
+        lowest = self.low + self.low_slope * camera_depth
+        highest = self.high + self.high_slope * camera_depth
+        offset = (lowest + highest) / 2.0
+        distance = depth - camera_depth
+        target = (self.low_slope + self.high_slope) / 2.0  # the area's centre, as a tangent
+        for _ in range(4):  # secant steps: spheres at different depths make the extent off-centre
+            first = np.min((offsets - radii - offset) / distance)
+            last = np.max((offsets + radii - offset) / distance)
+            offset += ((first + last) / 2.0 - target) * float(np.median(distance))
+        return min(max(offset, lowest), highest)
+
+
+def _axis_range(offsets, depth, radii, edge0: float, edge1: float) -> _AxisRange:
+    """Constraints from the edges at tangents edge0 < edge1: a sphere needs r * sqrt(1 + k^2) of room
+    from the plane offset - o_cam = k (d - d_cam), its centre's distance scaled to the offset axis."""
+    pad0, pad1 = radii * math.sqrt(1.0 + edge0**2), radii * math.sqrt(1.0 + edge1**2)
+    # Inside the far (edge1) plane: o - o_cam <= edge1 (d - d_cam) - pad1  =>  o_cam >= o + pad1 - edge1 d + edge1 d_cam.
+    low = float(np.max(offsets + pad1 - edge1 * depth))
+    # Inside the near (edge0) plane: o - o_cam >= edge0 (d - d_cam) + pad0  =>  o_cam <= o - pad0 - edge0 d + edge0 d_cam.
+    high = float(np.min(offsets - pad0 - edge0 * depth))
+    return _AxisRange(low, edge1, high, edge0)

@@ -174,11 +174,24 @@ class App:
         """Open a panel drop-down ("activation 1") and click one of its options ("relu")."""
         item = f"{drop_down}: {option}"
         frames = self.state()["frames"]
-        self.click_widget(drop_down)
-        # Option rectangles stay in the state once seen: wait for a frame drawn with the list open.
-        self.wait_for(lambda s: item in s["panel"]["widgets"] and s["frames"] >= frames + 3, timeout,
-                      what=f"the {drop_down} drop-down open")
-        self.click_widget(item)
+        with self.watch() as states:
+            self.click_widget(drop_down)
+
+            # The list opens a frame or two after the click (press and release take a frame each) and
+            # finds its place on its second frame; an option's rectangle stays in the state after a list
+            # closes. So: two frames in a row, well after the click, that agree on where the option is.
+            def settled(_) -> bool:
+                if len(states) < 2:
+                    return False
+                last, previous = states[-1], states[-2]
+                rects = [s["panel"]["widgets"].get(item) for s in (previous, last)]
+                return (previous["frames"] >= frames + 3 and last["frames"] == previous["frames"] + 1
+                        and rects[0] is not None and rects[0] == rects[1])
+
+            self.wait_for(settled, timeout, what=f"the {drop_down} drop-down open")
+            rect = states[-1]["panel"]["widgets"][item]
+        x0, y0, x1, y1 = rect
+        self.click((x0 + x1) / 2, (y0 + y1) / 2)
 
     def resize(self, width: int, height: int) -> dict:
         self.xdotool("windowsize", "--sync", self.window, str(width), str(height))
