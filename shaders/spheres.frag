@@ -1,9 +1,11 @@
 #version 330 core
 // Ray-cast sphere impostor: exact silhouette, normal and depth per pixel, so
-// spheres intersect each other and the weight lines correctly.
+// spheres intersect each other and the weight lines correctly. Only the sphere
+// itself writes depth: its anti-aliased rim and the rings around it are blended
+// over what is behind (alpha = coverage) at the far plane's depth, so the lines
+// drawn next pass behind them without a dark halo cut out of them.
 
 uniform mat4 u_projection;
-uniform vec3 u_background;
 
 in vec3 v_view_position;
 flat in vec3 v_center;
@@ -20,6 +22,8 @@ out vec4 frag_color;
 // Ring bands INNER_RING and OUTER_RING (layout radii from the centre) are
 // #defined by nnviz/engine/rules.py, which also sizes the quads to cover them.
 const int DASHES = 10;
+// Just in front of the cleared depth (1.0): the depth test ("<") still lets rims and rings draw.
+const float FAR_DEPTH = 0.99999;
 // Key light from the upper left, fixed to the camera so every view is lit.
 const vec3 KEY_LIGHT = normalize(vec3(-0.35, 0.5, 0.8));
 
@@ -54,12 +58,13 @@ void main() {
     float pixel = max(fwidth(miss), 1e-4);
 
     vec3 color;
+    float coverage;
     vec3 surface;
     if (miss < 1.0) {
         surface = ray * (closest_t - v_radius * sqrt(1.0 - miss * miss));
         vec3 normal = (surface - v_center) / v_radius;
-        float inside = 1.0 - smoothstep(1.0 - 1.5 * pixel, 1.0, miss);   // antialiased silhouette
-        color = mix(u_background, shade(v_color, normal, -ray), inside);
+        coverage = 1.0 - smoothstep(1.0 - 1.5 * pixel, 1.0, miss);   // antialiased silhouette
+        color = shade(v_color, normal, -ray);
     } else {
         surface = closest;   // rings float in the plane through the centre
         float ring_distance = miss_distance / v_ring_unit;
@@ -72,9 +77,14 @@ void main() {
             outer *= step(0.45, fract(turn * float(DASHES)));
         }
         if (max(inner, outer) < 0.02) discard;
-        color = inner > outer ? mix(u_background, v_inner_ring.rgb, inner) : mix(u_background, v_outer_ring.rgb, outer);
+        color = inner > outer ? v_inner_ring.rgb : v_outer_ring.rgb;
+        coverage = max(inner, outer);
     }
-    vec4 clip = u_projection * vec4(surface, 1.0);
-    gl_FragDepth = 0.5 * (clip.z / clip.w) + 0.5;   // default glDepthRange(0, 1)
-    frag_color = vec4(color, 1.0);
+    if (coverage < 0.5 || miss >= 1.0) {
+        gl_FragDepth = FAR_DEPTH;   // rim and rings: seen, but hiding nothing drawn later
+    } else {
+        vec4 clip = u_projection * vec4(surface, 1.0);
+        gl_FragDepth = 0.5 * (clip.z / clip.w) + 0.5;   // default glDepthRange(0, 1)
+    }
+    frag_color = vec4(color, coverage);
 }

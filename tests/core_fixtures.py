@@ -32,14 +32,15 @@ class RecordingHost:
 def make_core(gl_ctx, tmp_path):
     cores = []
 
-    def make(config: TrainConfig | None = None, size=(320, 180), paused=True, samples=4, **options) -> AppCore:
+    def make(config: TrainConfig | None = None, size=(320, 180), paused=True, samples=4, quality="high",
+             **options) -> AppCore:
         dataset = synthetic_dataset()
         session = TrainingSession(config or TrainConfig(), load_data=lambda progress: dataset, input_shape=(28, 28))
         session.start_loading()
         session.wait_for_data(10)
         if paused:
             session.toggle_pause()
-        core = AppCore(session, gl_ctx, window_size=size, screenshot_dir=tmp_path, samples=samples,
+        core = AppCore(session, gl_ctx, window_size=size, screenshot_dir=tmp_path, samples=samples, quality=quality,
                        host=RecordingHost(), **options)
         cores.append(core)
         return core

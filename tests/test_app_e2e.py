@@ -14,7 +14,10 @@ SIZE = (960, 600)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, mnist_dir):
-    application = App(tmp_path_factory.mktemp("app"), "--data", str(mnist_dir), "--size", "x".join(map(str, SIZE)))
+    # --quality high: these tests compare screenshots taken moments apart, which dynamic resolution
+    # (the fast profile's, on this software renderer) could draw at different scales.
+    application = App(tmp_path_factory.mktemp("app"), "--data", str(mnist_dir), "--size", "x".join(map(str, SIZE)),
+                      "--quality", "high")
     application.wait_for(lambda s: s["data_loaded"], what="data loaded")
     yield application
     application.close()

@@ -203,9 +203,11 @@ def test_draw_calls_do_not_grow_with_the_network(scene, gl_draw_calls):
         before = gl_draw_calls()
         s.render()
         assert gl_draw_calls() - before == 2  # counted at the GL entry points, not by the renderer
-        # One upload each for line values, visible lines and neuron state, texture row padding aside.
-        lines, neurons = sum(w.size for w in weights), sum(sizes)
-        expected = 4 * lines + 4 * lines + 16 * neurons
+        # One upload each for line values, the drawn lines' ids and their (opacity, width), and neuron
+        # state, texture row padding aside.
+        lines, neurons, drawn = sum(w.size for w in weights), sum(sizes), s.renderer.drawn_line_count
+        assert 0 < drawn <= lines
+        expected = 4 * lines + (4 + 8) * drawn + 16 * neurons
         assert expected <= s.renderer.bytes_uploaded < expected + 3 * 4 * 4096 * 4
 
 
@@ -343,3 +345,35 @@ def test_the_inner_ring_can_show_a_neuron_channel_instead_of_the_biases(scene):
     s.style.ring_channel = "bias_change"
     by_change = s.colors_at(s.render(), ring)[0]
     assert by_bias[0] > by_bias[2] + 0.1 and by_change[2] > by_change[0] + 0.1  # red (+0.5), then blue (-0.5)
+
+
+def _look_from(camera: Camera, position: np.ndarray, target: np.ndarray) -> None:
+    direction = (target - position) / np.linalg.norm(target - position)
+    camera.position = position
+    camera.pitch = float(np.degrees(np.arcsin(direction[1])))
+    camera.yaw = float(np.degrees(np.arctan2(direction[0], -direction[2])))
+
+
+def test_a_line_passing_behind_a_spheres_ring_is_not_cut_by_it(scene):
+    """Only the sphere itself hides what is behind it: its bias ring and anti-aliased rim do not."""
+    s = scene(sizes=[1, 2, 1], input_shape=None, width=240, height=240)
+
+    def frame(line_weight: float) -> FrameSnapshot:
+        # Hidden neuron 0 wears a bias ring; the only line runs from hidden neuron 1 to the output.
+        return FrameSnapshot.from_layers([np.zeros((1, 2), np.float32), np.array([[0.0], [line_weight]], np.float32)],
+                                         [np.array([1.0, 0.0], np.float32), np.zeros(1, np.float32)],
+                                         [np.zeros(1), np.zeros(2), np.zeros(1)])
+
+    front = s.layout.positions[s.layout.neuron_index(1, 0)]
+    start, end = s.layout.positions[s.layout.neuron_index(1, 1)], s.layout.positions[s.layout.neuron_index(2, 0)]
+    behind = start + 0.5 * (end - start)
+    outward = np.cross(end - start, behind - front)
+    outward /= np.linalg.norm(outward)
+    band = front + outward * s.layout.radii[s.layout.neuron_index(1, 0)] * 1.26  # the bias ring (rules.INNER_RING)
+    _look_from(s.camera, band + (band - behind) * 3.0, behind)  # the line seen through the ring band
+    s.frame = frame(1.0)
+    with_line = s.colors_at(s.render(), band)[0]
+    s.frame = frame(0.0)
+    ring_only = s.colors_at(s.render(), band)[0]
+    assert ring_only.sum() > 0.1  # the ring is there
+    assert (with_line - ring_only).sum() > 0.1, (with_line, ring_only)  # and the line shows through it

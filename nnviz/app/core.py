@@ -32,6 +32,7 @@ from nnviz.app.control_panel import ControlPanel
 from nnviz.app.control_panel import default_visible as control_panel_default
 from nnviz.app.glide import NeuronGlide, start_positions
 from nnviz.app.live_edit import NetworkEditor
+from nnviz.app.dynamic_resolution import ResolutionScaler
 from nnviz.app.live_recording import LiveRecording
 from nnviz.app.session import TrainingSession
 from nnviz.app.timeline import bar_rect
@@ -43,6 +44,8 @@ from nnviz.engine.layout import layout_network
 from nnviz.engine.network_renderer import NetworkRenderer
 from nnviz.engine.offscreen import OffscreenTarget
 from nnviz.engine.picking import pick_sphere
+from nnviz.engine.quality import choose_profile
+from nnviz.engine.upscale import Upscaler
 from nnviz.engine.rules import OUTER_RING_EXTENT
 from nnviz.engine.style import RenderStyle
 from nnviz.errors import NnvizError
@@ -115,8 +118,9 @@ class RateMeter:
 class AppCore:
     def __init__(self, session: TrainingSession, ctx: moderngl.Context, *, window_size: tuple[int, int],
                  framebuffer_size: tuple[int, int] | None = None, screenshot_dir: Path,
-                 load_path: Path | None = None, target_fps: float = 60.0, max_speed: bool = False,
-                 host: Host | None = None, overlay: Overlay | None = None, samples: int = 4,
+                 load_path: Path | None = None, target_fps: float | None = None, max_speed: bool = False,
+                 host: Host | None = None, overlay: Overlay | None = None, samples: int | None = None,
+                 quality: str = "auto",
                  key_hints: bool = True, control_panel: bool = True,
                  clock: Callable[[], float] = time.perf_counter):
         self.session = session
@@ -130,14 +134,17 @@ class AppCore:
         self.overlay = overlay
         self.screenshot_dir = Path(screenshot_dir)
         self.load_path = load_path
-        self.samples = samples
+        # "auto": by the renderer the driver reports (a software rasteriser gets "fast").
+        self.quality = choose_profile(quality, ctx.info["GL_RENDERER"])
+        self.samples = self.quality.samples if samples is None else samples
+        self.target_fps = target_fps or self.quality.fps
         self.key_hints = key_hints  # off where no one can press a key (videos)
         self.window_size = tuple(window_size)
         self.framebuffer_size = tuple(framebuffer_size or window_size)
         network = session.trainer.network
         self.layout = layout_network(network.layer_sizes, input_shape=session.input_shape)
         self.renderer = NetworkRenderer(ctx, self.layout)
-        self.style = RenderStyle()
+        self.style = RenderStyle(min_line_opacity=self.quality.min_line_opacity)
         self._follow_activation()
         self.view = ViewState()
         self.editor = NetworkEditor(session, perform=self.perform, selected=self._selected_layer_index,
@@ -148,7 +155,11 @@ class AppCore:
         self.rig = CameraRig(self.layout, self._aspect())
         self._update_open_area()
         self.rig.reset(self._aspect())
-        self.budget = FrameBudget(target_fps)
+        self.budget = FrameBudget(self.target_fps)
+        self.resolution = ResolutionScaler(1.0 / self.target_fps, self.quality.min_scale,
+                                           enabled=self.quality.dynamic_resolution)
+        self.scene_target: OffscreenTarget | None = None  # the scene at a lower resolution, when scaled
+        self.upscaler: Upscaler | None = None
         self.rates = RateMeter(clock)
         self.target: OffscreenTarget | None = None
         self.frame: FrameSnapshot | None = None
@@ -202,10 +213,7 @@ class AppCore:
         if over_panel:  # a panel hides the scene behind it; a gallery tile stands for its neuron
             self.view.hovered = self.style.hovered = tile_neuron
         target = self._target()
-        target.use()
-        target.clear(self.style.background)
-        camera = self.rig.camera
-        self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
+        self._draw_scene(target)
         if self.overlay is not None:
             # The overlay draws with its own shaders and blending, without depth.
             self.ctx.enable_only(moderngl.BLEND)
@@ -222,9 +230,32 @@ class AppCore:
             self._record(target)
         self.draw_seconds = self._clock() - start
 
+    def _draw_scene(self, target: OffscreenTarget) -> None:
+        """The 3-D scene into `target`: directly, or smaller and scaled up when frames run over budget."""
+        width, height = self.framebuffer_size
+        camera = self.rig.camera
+        scale = self.resolution.scale
+        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+        if scale >= 1.0 or size == (width, height):
+            target.use()
+            target.clear(self.style.background)
+            self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
+            return
+        if self.scene_target is None or self.scene_target.size != size:
+            if self.scene_target is not None:
+                self.scene_target.release()
+            self.scene_target = OffscreenTarget(self.ctx, *size, samples=0, sampled=True)
+            self.upscaler = self.upscaler or Upscaler(self.ctx)
+        self.scene_target.use()
+        self.scene_target.clear(self.style.background)
+        self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
+        target.use()
+        self.upscaler.draw(self.scene_target.texture)
+
     def record_frame_cost(self, seconds: float) -> None:
         """What drawing and showing the frame cost (the window adds its buffer swap)."""
         self.budget.record_draw(seconds)
+        self.resolution.record(seconds)
 
     def _update_style(self) -> None:
         view, style = self.view, self.style
@@ -232,6 +263,7 @@ class AppCore:
         style.threshold = view.threshold
         style.colormap = colormaps.COLORMAP_NAMES[view.colormap_index]
         style.input_heatmap = self._heatmap()
+        style.pixel_scale = self.resolution.scale  # lines keep their width on screen at any scale
         style_for_mode(style, self.frame, self.session.line_mode)
 
     def _heatmap(self) -> np.ndarray | None:
@@ -261,7 +293,8 @@ class AppCore:
         selection = [] if view.selected is None else hud_text.selection_lines(frame, view.selected, view.threshold)
         return HudState(
             lines=hud_text.stats_lines(session, self.rates.fps, self.rates.samples_per_second, self.style.colormap,
-                                       view.threshold, key_hints=self.key_hints, compact=compact(*self.hud_size)),
+                                       view.threshold, key_hints=self.key_hints, compact=compact(*self.hud_size),
+                                       quality=self.quality_label),
             timeline=hud_text.timeline_state(session, self._axis_end(), key_hints=self.key_hints),
             image=frame.input_image if session.dataset is not None else None,
             true_text=session.class_name(label),
@@ -644,6 +677,12 @@ class AppCore:
         self.rig.area = ((left + 1) * scale - 1, bottom, (right + 1) * scale - 1, top)
 
     @property
+    def quality_label(self) -> str:
+        """The profile, and the scene's resolution when it is drawn smaller: "fast 75%"."""
+        scale = self.resolution.scale
+        return self.quality.name + (f" {scale:.0%}" if scale < 1.0 else "")
+
+    @property
     def hud_size(self) -> tuple[int, int]:
         """The part of the window the HUD lays itself out in: left of the control panel."""
         width, height = self.window_size
@@ -874,6 +913,7 @@ class AppCore:
         self.stop_recording()
         if self.panel is not None:
             self.panel.release()
-        if self.target is not None:
-            self.target.release()
+        for owned in (self.target, self.scene_target, self.upscaler):
+            if owned is not None:
+                owned.release()
         self.renderer.release()

@@ -45,7 +45,7 @@ def moment(session: TrainingSession) -> Moment:
 
 
 def stats_lines(session: TrainingSession, fps: float, samples_per_second: float, colormap: str,
-                threshold: float, key_hints: bool = True, compact: bool = False) -> list[str]:
+                threshold: float, key_hints: bool = True, compact: bool = False, quality: str = "") -> list[str]:
     """The stats panel; compact (a small window): the title, state, moment, loss and test accuracy only."""
     trainer, timeline = session.trainer, session.timeline
     now = moment(session)
@@ -59,7 +59,7 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     speed = session.batches_per_frame
     lines = [
         f"nnviz  {'-'.join(map(str, trainer.network.layer_sizes))}  {session.dataset_title}",
-        f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
+        f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}  {quality}".rstrip(),
         now.where,
         f"samples/s  {samples_per_second:,.0f}",
         f"loss       {_figure(now.loss, '.4f')}",

@@ -33,16 +33,17 @@ class NnvizWindow(pyglet.window.Window):
         except pyglet.window.NoSuchConfigException as error:
             raise NnvizError(f"the display offers no OpenGL 3.3 core context ({error})") from None
 
-    def __init__(self, session, *, target_fps, screenshot_dir, load_path, max_speed, **window_options):
+    def __init__(self, session, *, target_fps, screenshot_dir, load_path, max_speed, quality="auto",
+                 **window_options):
         super().__init__(**window_options)
         self.set_icon(pyglet.image.load(str(asset_path("icon.png"))))
-        self.target_fps = target_fps
         self.ctx = moderngl.create_context(require=330)
         self.core = AppCore(
             session, self.ctx, window_size=(self.width, self.height), framebuffer_size=self.get_framebuffer_size(),
             screenshot_dir=screenshot_dir, load_path=load_path, target_fps=target_fps, max_speed=max_speed,
-            host=self, overlay=Hud(self.width, self.height, keymap.help_lines(), session.input_shape),
+            quality=quality, host=self, overlay=Hud(self.width, self.height, keymap.help_lines(), session.input_shape),
         )
+        self.target_fps = self.core.target_fps  # the profile's when none was asked for
         self._debug_path = os.environ.get(DEBUG_STATE_ENV)
         self._shown_seconds = 0.0
 

@@ -94,7 +94,8 @@ def _record(args, out: Path, frames: int, session, spec, ctx, clock: "VideoClock
     # Figures re-laid every frame: the window's wall-clock refresh limit would show stale ones.
     hud = Hud(width, height, keymap.help_lines(), spec.image_shape, stats_refresh_seconds=0.0)
     core = AppCore(session, ctx, window_size=(width, height), screenshot_dir=out.parent, overlay=hud,
-                   samples=args.samples, clock=clock, key_hints=False, control_panel=False)
+                   samples=args.samples, clock=clock, key_hints=False, control_panel=False,
+                   quality="high")  # offline: every frame at full quality, whatever it costs
     try:
         place_camera = _camera_path(core, args.camera, frames)
         history = session.history

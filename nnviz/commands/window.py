@@ -13,12 +13,18 @@ from nnviz.commands.builders import (build_config, check_drawable, check_fits_da
 from nnviz.data.sources import DATASETS
 from nnviz.errors import NnvizError
 from nnviz.model.history import DEFAULT_CAP_MB
+from nnviz.engine.quality import QUALITY_CHOICES
 from nnviz.model.run_io import load_run
 
 
 def add_app_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("window")
-    group.add_argument("--fps", type=frame_rate, default=60.0, help="target frame rate (default: 60)")
+    group.add_argument("--fps", type=frame_rate, default=None,
+                       help="target frame rate (default: 60 with a GPU, 30 on a software renderer)")
+    group.add_argument("--quality", choices=QUALITY_CHOICES, default="auto",
+                       help="high: 4x MSAA, full resolution; fast: analytic anti-aliasing only, fewer faint lines, "
+                            "and the 3-D scene drawn smaller when frames are slow; auto (default): fast on a "
+                            "software renderer (llvmpipe, softpipe, SwiftShader), else high")
     group.add_argument("--speed", choices=("smooth", "max"), default="smooth",
                        help="smooth: train within the frame budget; max: train as fast as possible (key M)")
     group.add_argument("--size", type=size_type(minimum=64), default=(1280, 720), metavar="WxH",
@@ -71,7 +77,7 @@ def run_app(args: argparse.Namespace) -> int:
     )
     if run is not None:
         session.show_run(run, Path(args.history))
-    window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps,
+    window = NnvizWindow.open(session, args.size, vsync=not args.no_vsync, target_fps=args.fps, quality=args.quality,
                               screenshot_dir=screenshot_dir,
                               load_path=Path(args.load or args.history) if args.load or args.history else None,
                               max_speed=args.speed == "max")

@@ -6,8 +6,9 @@ uploads one texture each for line values, visible lines and neuron state;
 `draw(view, projection)` writes the uniforms from that same style object (so
 selection and hover changed after prepare, without new data, still show) and
 issues two draw calls whatever the layer sizes:
-  1. spheres: one ray-cast impostor quad per neuron, opaque, depth written;
-     rings around them show biases, the predicted/true class and selection;
+  1. spheres: one ray-cast impostor quad per neuron, depth written where the
+     sphere is; rings around them show biases, the predicted/true class and
+     selection, blended (alpha) without hiding what is drawn later;
   2. lines: one screen-space quad per visible line, additive premultiplied
      blending with depth test on and depth writes off (order-independent).
 `rebuild(layout)` replaces everything that depends on the topology.
@@ -37,7 +38,8 @@ LINE_GAIN = 63.0
 LINE_GAIN_FALLOFF = 0.8
 
 # Textures that depend on the layout, released by rebuild().
-_LAYOUT_TEXTURES = ("u_neurons", "u_neuron_state", "u_line_endpoints", "u_line_values", "u_visible_lines")
+_LAYOUT_TEXTURES = ("u_neurons", "u_neuron_state", "u_line_endpoints", "u_line_values", "u_visible_lines",
+                    "u_line_style")
 
 
 def engine_shaders(ctx: moderngl.Context) -> ShaderLibrary:
@@ -88,11 +90,14 @@ class NetworkRenderer:
             "u_line_endpoints": endpoints,
             "u_line_values": LinearTexture(ctx, max(connectivity.num_edges, 1)),
             "u_visible_lines": LinearTexture(ctx, max(connectivity.num_edges, 1), dtype="i4"),
+            "u_line_style": LinearTexture(ctx, max(connectivity.num_edges, 1), components=2),
         })
         lines_per_matrix = np.diff(connectivity.edge_offsets).astype(np.float64)
+        self._line_gains = np.minimum(1.0, LINE_GAIN * lines_per_matrix ** -LINE_GAIN_FALLOFF).astype(np.float32)
+        self._line_matrices = matrices.astype(np.int32)
+        self._line_hashes = rules.line_hashes(connectivity.num_edges)
         self.resources.uniforms.update({
             "u_input_count": int(layout.layer_sizes[0]),
-            "u_layer_gain": np.minimum(1.0, LINE_GAIN * lines_per_matrix ** -LINE_GAIN_FALLOFF).astype(np.float32),
             "u_weight_scale": np.ones(connectivity.num_matrices, np.float32),
             "u_predicted": -1,
             "u_true": -1,
@@ -104,6 +109,7 @@ class NetworkRenderer:
         self._drawn_radii = layout.radii.copy()
         self._style = RenderStyle()
         self._visible_count = 0
+        self._drawn_count = 0
         self._uploaded_bytes = 0
 
     def move_neurons(self, positions: np.ndarray) -> None:
@@ -131,15 +137,28 @@ class NetworkRenderer:
         uniforms["u_weight_scale"] = self._line_scales(line_values.values[:len(values)], style.weight_scale)
         visible = rules.visible_lines(frame.weights, style.threshold)
         self._visible_count = len(visible)
-        textures["u_visible_lines"].values[:len(visible)] = visible
+        drawn, opacity, width = self._drawn_lines(line_values.values[:len(values)], visible, style)
+        self._drawn_count = len(drawn)
+        textures["u_visible_lines"].values[:len(drawn)] = drawn
+        line_style = textures["u_line_style"].values
+        line_style[:len(drawn), 0] = opacity
+        line_style[:len(drawn), 1] = width
 
         state = textures["u_neuron_state"]
         self._fill_neuron_state(state.values, frame, style)
         self._drawn_radii = layout.radii * state.values[:, 1]
         uniforms["u_predicted"] = self._output_neuron(frame.predicted_class) if style.show_labels else -1
         uniforms["u_true"] = self._output_neuron(frame.true_class) if style.show_labels else -1
-        self._uploaded_bytes = (line_values.upload() + textures["u_visible_lines"].upload(len(visible))
-                                + state.upload())
+        self._uploaded_bytes = (line_values.upload() + textures["u_visible_lines"].upload(len(drawn))
+                                + textures["u_line_style"].upload(len(drawn)) + state.upload())
+
+    def _drawn_lines(self, values: np.ndarray, visible: np.ndarray, style: RenderStyle):
+        selected = self._neuron_or_none(style.selected)
+        connectivity = self.layout.connectivity
+        ends = (connectivity.incoming(selected), connectivity.outgoing(selected)) if selected >= 0 else (None, None)
+        return rules.drawn_lines(values, visible, self._line_matrices, self.resources.uniforms["u_weight_scale"],
+                                 self._line_gains, self._line_hashes, style.line_width * style.pixel_scale,
+                                 style.min_line_opacity, *ends)
 
     def draw(self, view: np.ndarray, projection: np.ndarray) -> None:
         """Draw the prepared frame, in the style it was prepared with, into ctx.fbo (bound last with .use()).
@@ -151,7 +170,6 @@ class NetworkRenderer:
         view = np.ascontiguousarray(view, dtype=np.float32)
         projection = np.ascontiguousarray(projection, dtype=np.float32)
         selected = self._neuron_or_none(style.selected)
-        connectivity = self.layout.connectivity
         _, _, width, height = ctx.viewport
         uniforms.update({
             "u_view": view,
@@ -160,27 +178,27 @@ class NetworkRenderer:
             "u_view_projection": view @ projection,
             "u_viewport_size": (float(width), float(height)),
             "u_selected": selected,
-            "u_selected_fan_in": float(connectivity.fan_in(selected)) if selected >= 0 else 1.0,
-            "u_selected_fan_out": float(connectivity.fan_out(selected)) if selected >= 0 else 1.0,
             "u_hovered": self._neuron_or_none(style.hovered),
             "u_show_biases": int(style.show_biases),
-            "u_line_width": float(style.line_width),
             "u_background": tuple(map(float, style.background)),
         })
 
         framebuffer = ctx.fbo
-        ctx.enable_only(moderngl.DEPTH_TEST)
+        # Spheres blend their anti-aliased rims and rings over what is behind (see spheres.frag).
+        ctx.enable_only(moderngl.DEPTH_TEST | moderngl.BLEND)
+        ctx.blend_equation = moderngl.FUNC_ADD
+        ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         ctx.depth_func = "<"
         framebuffer.depth_mask = True
         self.resources.bind(self._sphere_program)
         self._sphere_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self.layout.num_neurons)
-        if self._visible_count:
+        if self._drawn_count:
             ctx.enable_only(moderngl.DEPTH_TEST | moderngl.BLEND)
             ctx.blend_equation = moderngl.FUNC_ADD
             ctx.blend_func = moderngl.ONE, moderngl.ONE
             framebuffer.depth_mask = False
             self.resources.bind(self._line_program)
-            self._line_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self._visible_count)
+            self._line_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self._drawn_count)
             framebuffer.depth_mask = True
 
     # -- what the last prepare() decided --------------------------------------
@@ -197,7 +215,13 @@ class NetworkRenderer:
 
     @property
     def visible_line_count(self) -> int:
+        """Lines at or above the threshold (what the HUD counts as shown)."""
         return self._visible_count
+
+    @property
+    def drawn_line_count(self) -> int:
+        """Lines sent to the GPU: the visible ones whose light the framebuffer can show (rules.drawn_lines)."""
+        return self._drawn_count
 
     @property
     def bytes_uploaded(self) -> int:

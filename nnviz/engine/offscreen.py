@@ -23,7 +23,8 @@ class OffscreenTarget:
     Draw after `use()`; `read_rgb()` resolves the samples and returns the image.
     """
 
-    def __init__(self, ctx: moderngl.Context, width: int, height: int, samples: int = 4):
+    def __init__(self, ctx: moderngl.Context, width: int, height: int, samples: int = 4, sampled: bool = False):
+        """`sampled`: the colour lands in a texture (`texture`) that shaders can read; needs samples=0."""
         if width < 1 or height < 1:
             raise ValueError(f"image size must be positive, got {width}x{height}")
         self.ctx = ctx
@@ -38,10 +39,21 @@ class OffscreenTarget:
                 depth_attachment=ctx.depth_renderbuffer(self.size, samples=self.samples),
             )
         else:
+            colour = ctx.texture(self.size, 4) if sampled else ctx.renderbuffer(self.size)
             self._framebuffer = ctx.framebuffer(
-                color_attachments=[ctx.renderbuffer(self.size)],
+                color_attachments=[colour],
                 depth_attachment=ctx.depth_renderbuffer(self.size),
             )
+        if sampled and self.samples:
+            raise ValueError("a sampled target cannot be multisampled")
+
+    @property
+    def texture(self) -> moderngl.Texture:
+        """The colour texture of a target made with sampled=True."""
+        colour = self._framebuffer.color_attachments[0]
+        if not isinstance(colour, moderngl.Texture):
+            raise ValueError("this target was not made with sampled=True")
+        return colour
 
     @property
     def aspect(self) -> float:

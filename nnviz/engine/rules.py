@@ -46,6 +46,75 @@ def visible_lines(values: np.ndarray, threshold: float) -> np.ndarray:
     return np.flatnonzero(np.abs(values) >= threshold)
 
 
+# -------------------------------------------------------------- lines drawn
+#: An 8-bit framebuffer rounds additive contributions below ~1/510 to zero, so the faint lines of
+#: dense layers would vanish however many overlap. Lines fainter than the profile's minimum opacity
+#: (nnviz/engine/quality.py) are instead kept with probability opacity / minimum and drawn at the
+#: minimum: the same expected light, and a per-line hash (not a per-frame random) keeps the choice
+#: stable. The rest are never sent to the GPU.
+FULL_FRAMEBUFFER_OPACITY = 3.0 / 255.0
+#: Lines thinner than this (pixels) are drawn this wide and proportionally fainter.
+MIN_LINE_WIDTH = 1.0
+#: Opacity factor for lines not touching the selected neuron.
+SELECTED_DIM = 0.08
+#: A selected neuron's lines all meet at it: a fan of n lines gets opacity SELECTED_GAIN / sqrt(n)
+#: (at most 1), and weak ones fade with |w|^2 as elsewhere, so 784 incoming lines stay readable
+#: instead of adding to a glare.
+SELECTED_GAIN = 6.0
+SELECTED_WIDTH = 1.4
+
+
+def line_hashes(count: int) -> np.ndarray:
+    """A stable pseudo-random number in [0, 1) per line index (Wang's integer hash)."""
+    h = np.arange(count, dtype=np.uint32)
+    h = (h ^ np.uint32(61)) ^ (h >> np.uint32(16))
+    h *= np.uint32(9)
+    h ^= h >> np.uint32(4)
+    h *= np.uint32(0x27D4EB2D)
+    h ^= h >> np.uint32(15)
+    return (h >> np.uint32(8)).astype(np.float32) / np.float32(16777216.0)
+
+
+def drawn_lines(values: np.ndarray, candidates: np.ndarray, matrices: np.ndarray, scales: np.ndarray,
+                gains: np.ndarray, hashes: np.ndarray, line_width: float, min_opacity: float,
+                selected_in: np.ndarray | None = None, selected_out: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines worth drawing, and how: (line ids, opacity, width in pixels), float32.
+
+    `candidates` are the visible lines (visible_lines), `matrices` each line's
+    weight matrix, `scales` and `gains` per matrix the |value| drawn at full
+    strength and the opacity of a full-strength line; `selected_in` /
+    `selected_out` the lines ending / starting at the selected neuron, if any.
+    A line's opacity grows with its strength squared (weak weights fade fast),
+    its width linearly; a line whose light the framebuffer could not show is
+    thinned as described at FULL_FRAMEBUFFER_OPACITY.
+    """
+    lines = np.asarray(candidates)
+    matrix = matrices[lines]
+    strength = np.abs(values[lines]).astype(np.float32)
+    strength /= scales[matrix]
+    np.clip(strength, 0.0, 1.0, out=strength)
+    squared = strength * strength
+    opacity = gains[matrix] * squared
+    width = np.float32(line_width) * (np.float32(0.5) + np.float32(0.8) * strength)
+    if selected_in is not None:
+        touching = np.zeros(len(hashes), dtype=np.int8)  # per line id: 1 ends at the selection, 2 starts there
+        touching[selected_in] = 1
+        touching[selected_out] = 2
+        role = touching[lines]
+        opacity[role == 0] *= np.float32(SELECTED_DIM)
+        for code, fan in ((1, len(selected_in)), (2, len(selected_out))):
+            mine = role == code
+            opacity[mine] = (0.04 + 0.96 * squared[mine]) * min(1.0, SELECTED_GAIN / np.sqrt(max(fan, 1)))
+            width[mine] *= np.float32(SELECTED_WIDTH)
+    drawn_width = np.maximum(width, np.float32(MIN_LINE_WIDTH))
+    opacity *= width / drawn_width
+    faint = opacity < min_opacity
+    keep = ~faint | (hashes[lines] * np.float32(min_opacity) < opacity)
+    opacity[faint] = min_opacity
+    return lines[keep].astype(np.int32), opacity[keep].astype(np.float32), drawn_width[keep].astype(np.float32)
+
+
 def colour_positions(values: np.ndarray, value_range: tuple[float, float], out: np.ndarray | None = None) -> np.ndarray:
     """Where each value falls on a colour map spanning value_range, clamped to [0, 1]."""
     lo, hi = value_range

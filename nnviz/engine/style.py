@@ -2,9 +2,10 @@
 
 Nothing here touches OpenGL: NetworkRenderer.prepare(frame, style) applies
 the fields that decide data (threshold, scale, line channel, ranges, heatmap,
-labels) and keeps the style; draw() reads the rest (selection, hover, line
-width, biases, background) from the same object, so a selection or hover set
-after prepare still shows. One style can draw any frame.
+labels, and which lines are drawn how: selection, line width, pixel scale,
+minimum opacity) and keeps the style; draw() reads the rest (the selection and
+hover rings, biases, background) from the same object, so a hover set after
+prepare still shows. One style can draw any frame.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.engine import colormaps
+from nnviz.engine import colormaps, rules
 
 BACKGROUND_COLOR = (0.012, 0.016, 0.035)  # near-black blue: additive lines read as light
 DEFAULT_LINE_WIDTH = 2.0
@@ -25,6 +26,10 @@ class RenderStyle:
     threshold: float = 0.0  # lines with |w| below this are not drawn
     weight_scale: float | None = None  # |value| drawn at full colour; None: robust per-matrix scale each frame
     line_width: float = DEFAULT_LINE_WIDTH  # pixels, for a full-scale line
+    # Target pixels per window pixel: below 1 when the scene is drawn at a lower resolution and scaled up.
+    pixel_scale: float = 1.0
+    # Lines fainter than this are thinned, not drawn faint (rules.drawn_lines; set by the quality profile).
+    min_line_opacity: float = rules.FULL_FRAMEBUFFER_OPACITY
     line_channel: str = "weights"  # which per-line values colour the lines
     # A per-neuron channel (e.g. error signals) that colours hidden and output
     # spheres on the diverging map instead of their activations; None: activations.
