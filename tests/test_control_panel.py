@@ -290,3 +290,60 @@ def test_showing_or_hiding_the_panel_reframes_the_network_unless_the_camera_was_
     moved = core.rig.camera.position.copy()
     core.key_press("F2")
     np.testing.assert_array_equal(core.rig.camera.position, moved)  # the user's view stays theirs
+
+
+def test_a_click_in_the_scene_ends_typing_into_a_field(make_core):
+    core = make_core(size=WIDE)
+    core.render()
+    core.key_press("LCTRL")
+    click(core, "learning rate")
+    core.key_release("LCTRL")
+    core.render()
+    assert core.panel.typing
+    core.mouse_press(300, 300, "left")  # in the scene
+    core.mouse_release(300, 300, "left")
+    _frames(core, 2)
+    assert not core.panel.typing
+    core.key_press("SPACE")  # keys are the scene's again
+    assert not core.session.paused
+
+
+def test_an_edit_beyond_the_drawable_layers_is_refused_and_the_network_kept(make_core):
+    from nnviz.engine.rules import MAX_LAYERS
+
+    core = make_core(size=WIDE, config=TrainConfig(layers=(784, *[4] * (MAX_LAYERS - 2), 10)))
+    core.editor.insert_layer(1)
+    assert len(core.session.trainer.config.layers) == MAX_LAYERS
+    assert core.session.current_messages()[-1] == f"not changed: at most {MAX_LAYERS} layers can be drawn"
+    core.render()
+
+
+def test_an_edit_the_run_history_cannot_hold_is_refused_and_training_goes_on(gl_ctx, tmp_path):
+    data = synthetic_dataset()
+    session = TrainingSession(TrainConfig(), load_data=lambda progress: data, input_shape=(28, 28),
+                              history_bytes=2 * 2**20)
+    session.start_loading()
+    session.wait_for_data(10)
+    core = AppCore(session, gl_ctx, window_size=WIDE, screenshot_dir=tmp_path)
+    try:
+        core.editor.add_neurons(1, 400)  # 784 x 416 weights: over 2 MB a snapshot
+        assert session.trainer.config.layers == (784, 16, 16, 10)
+        assert session.current_messages()[-1].startswith("not changed:")
+        batches = session.trainer.batches_trained
+        core.tick()
+        assert session.trainer.batches_trained > batches
+    finally:
+        core.release()
+
+
+def test_after_going_back_past_an_activation_change_the_colours_follow_the_snapshot(make_core):
+    core = make_core(size=WIDE, paused=False)
+    for _ in range(3):
+        core.tick()
+    core.editor.set_layer_activation(1, "relu")
+    core.render()
+    assert core.style.hidden_ranges == ((0.0, float("inf")), (-1.0, 1.0))  # relu, tanh: each its own scale
+    core.key_press("LEFT", shift=True)  # the run's first snapshot: from before the change
+    core.render()
+    assert [a.name for a in core.session.network_on_show().activations] == ["tanh", "tanh"]
+    assert core.style.hidden_ranges == () and core.style.hidden_range == (-1.0, 1.0)

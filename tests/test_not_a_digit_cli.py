@@ -69,3 +69,21 @@ def test_eleven_outputs_without_the_class_names_say_what_to_add(eleven_classes, 
 def test_not_a_digit_needs_mnist(capsys):
     assert main(["train", "--dataset", "fashion", "--not-a-digit"]) == 2
     assert "only with --dataset mnist" in capsys.readouterr().err
+
+
+def test_a_run_recorded_with_the_class_renders_with_it(mnist_dir, fashion_dir, tmp_path, capsys):
+    run, image = tmp_path / "run.npz", tmp_path / "frame.png"
+    assert main(["train", "--data", str(mnist_dir), "--not-a-digit", "--epochs", "1", "--history", str(run)]) == 0
+    assert main(["render", "--data", str(mnist_dir), "--not-a-digit", "--history", str(run), "--out", str(image),
+                 "--size", "160x96", "--sample", "10500"]) == 0
+    assert image.is_file()
+
+
+def test_class_names_that_are_not_a_list_are_one_line(eleven_classes, tmp_path, capsys):
+    with np.load(eleven_classes, allow_pickle=False) as archive:
+        config = json.loads(str(archive["config"]))
+    config["class_names"] = 5
+    broken = rewrite_npz(eleven_classes, config=np.array(json.dumps(config)))
+    assert main(["predict", "--load", str(broken), str(tmp_path / "none.png")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "class_names" in error and "Traceback" not in error

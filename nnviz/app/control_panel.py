@@ -17,10 +17,12 @@ from pathlib import Path
 import imgui_bundle
 import moderngl
 from imgui_bundle import imgui
+from imgui_bundle.imgui import internal as imgui_internal
 
 from nnviz.app.hud_colors import BUTTON_COLOR, PANEL_COLOR, TEXT_COLOR
 from nnviz.app.session import SPEED_LEVELS
 from nnviz.engine.gui_renderer import GuiRenderer
+from nnviz.engine.rules import MAX_LAYERS
 from nnviz.model.activations import ACTIVATIONS
 from nnviz.model.optimizers import OPTIMIZERS
 
@@ -91,6 +93,7 @@ class ControlPanel:
         self.renderer = GuiRenderer(ctx)
         self.window_size = tuple(window_size)  # the core's, told on resize
         self._owns_mouse = False  # a press began on the panel: its drag and release are the panel's
+        self._let_go = False  # the next frame ends any typing (a press landed elsewhere)
         #: Each widget's rectangle (x0, y0, x1, y1) in the core's coordinates as last laid out, by label:
         #: where to click for scripted input (tests, the window driver, docs/make_images.py).
         self.widget_rects: dict[str, tuple[float, float, float, float]] = {}
@@ -132,7 +135,12 @@ class ControlPanel:
         imgui.get_io().add_mouse_pos_event(-imgui.FLT_MAX, -imgui.FLT_MAX)
 
     def mouse_button(self, x: float, y: float, button: str, down: bool) -> bool:
-        """Take a press over the panel (True), and the release of a press it took."""
+        """Take a press over the panel (True), and the release of a press it took.
+
+        A press elsewhere while a field is being typed into ends the typing (as a click beside a text
+        field does anywhere): the scene's keys must not stay captured."""
+        if down and not self.wants_mouse(x, y) and self.typing:
+            self._let_go = True
         if button not in _MOUSE_BUTTONS or (down and not self.wants_mouse(x, y)) or (not down and not self._owns_mouse):
             return False
         self.mouse_motion(x, y)
@@ -186,6 +194,9 @@ class ControlPanel:
                                         framebuffer_size[1] / max(window_size[1], 1))
         io.delta_time = max(dt, 1e-4)
         imgui.new_frame()
+        if self._let_go:
+            imgui_internal.clear_active_id()  # the field keeps what was typed, as on Enter
+            self._let_go = False
         x, _, width, height = self.rect()
         imgui.set_next_window_pos((x, 0), imgui.Cond_.always)
         imgui.set_next_window_size((width, height), imgui.Cond_.always)
@@ -265,10 +276,13 @@ class ControlPanel:
         layers, activations = editor.config.layers, editor.config.hidden_activations()
         imgui.separator_text("Architecture")
         imgui.text(f"input    {layers[0]} ({editor.input_description})")
+        full = len(layers) >= MAX_LAYERS  # no room for another layer in the scene
         for hidden in range(1, len(layers) - 1):
             imgui.push_id(f"layer{hidden}")
+            imgui.begin_disabled(full)
             if imgui.small_button("+ layer"):
                 editor.insert_layer(hidden)
+            imgui.end_disabled()
             self._remember(f"insert layer {hidden}")
             imgui.set_item_tooltip(f"insert a hidden layer here, before hidden layer {hidden}")
             imgui.text(f"hidden {hidden}  {layers[hidden]:>4}")
@@ -293,8 +307,10 @@ class ControlPanel:
             self._remember(f"remove layer {hidden}")
             imgui.set_item_tooltip("remove this layer (its neighbours are joined by the product of its weights)")
             imgui.pop_id()
+        imgui.begin_disabled(full)
         if imgui.small_button("+ layer##last"):
             editor.insert_layer(len(layers) - 1)
+        imgui.end_disabled()
         self._remember(f"insert layer {len(layers) - 1}")
         imgui.set_item_tooltip("insert a hidden layer just before the output layer")
         imgui.text(f"output   {layers[-1]} classes ({editor.config.output})")

@@ -263,6 +263,8 @@ class AppCore:
         style.threshold = view.threshold
         style.colormap = colormaps.COLORMAP_NAMES[view.colormap_index]
         style.input_heatmap = self._heatmap()
+        # The network on show may be a snapshot from before an activation changed: its ranges, each frame.
+        follow_network(style, self.session.network_on_show())
         style.pixel_scale = self.resolution.scale  # lines keep their width on screen at any scale
         style_for_mode(style, self.frame, self.session.line_mode)
 

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from nnviz.app.session import TrainingSession
+from nnviz.engine.rules import MAX_LAYERS
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model import surgery
 from nnviz.model.config import format_layers
@@ -163,11 +164,13 @@ class NetworkEditor:
         try:
             result = edit(trainer.config, trainer.network.params, trainer.optimizer.state(), *arguments,
                           **({"rng": trainer.rng} if edit in _RANDOM_EDITS else {}))
+            if len(result.config.layers) > MAX_LAYERS:
+                raise NnvizError(f"at most {MAX_LAYERS} layers can be drawn")
+            session.apply_edit(result)
         except (ConfigError, NnvizError, ValueError) as error:
             message = for_command_line(error) if isinstance(error, ConfigError) else str(error)
-            session.say(f"not changed: {message}")
+            session.say(f"not changed: {message.removeprefix('not changed: ')}")
             return False
-        session.apply_edit(result)
         session.say(f"{result.message}; now {format_layers(result.config.layers)}")
         self._reshaped(result)
         return True

@@ -54,7 +54,7 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
 
 def wants_not_a_digit(args: argparse.Namespace, loaded: LoadedWeights | None = None) -> bool:
     """--not-a-digit, or weights saved with that class: MNIST gets Fashion-MNIST pictures as an 11th class."""
-    in_file = loaded is not None and NOT_A_DIGIT in tuple(loaded.extra.get("class_names") or ())
+    in_file = loaded is not None and NOT_A_DIGIT in loaded.extra.get("class_names", ())
     wanted = bool(getattr(args, "not_a_digit", False)) or in_file
     if wanted and args.dataset != "mnist":
         source = f"{args.load} has a '{NOT_A_DIGIT}' class" if in_file else "--not-a-digit"

@@ -68,7 +68,8 @@ EDITS = {
     "--insert-layer": ("POSITION:SIZE[:ACTIVATION]", "2:16", _insert_layer,
                        "insert a hidden layer of SIZE neurons that becomes hidden layer POSITION (1: after the "
                        "input); it starts as near the identity as ACTIVATION allows (default: the network's "
-                       "activation; relu is exact after the input or a sigmoid, tanh or relu layer)"),
+                       "activation; relu is exact after the input or a sigmoid, tanh or relu layer at least SIZE wide, "
+                       "and the edit says when it is only near)"),
     "--remove-layer": ("LAYER", "2", _remove_layer,
                        "remove hidden layer LAYER, joining its neighbours by the product of its weights "
                        "(an approximation)"),

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from nnviz.arg_types import size_type
-from nnviz.commands.builders import build_config, build_trainer, check_drawable, check_fits_dataset
+from nnviz.commands.builders import build_config, build_trainer, check_drawable, check_fits_dataset, class_names
 from nnviz.data.digits import load_digit_image
 from nnviz.errors import NnvizError
 
@@ -66,7 +66,7 @@ def run_render(args: argparse.Namespace) -> int:
     if args.history:
         run, loaded = _load_run(args), None
         config = run.config
-        check_fits_dataset(config, args.dataset, args.history)
+        check_fits_dataset(config, args.dataset, args.history, class_names(args))
     else:
         run = None
         config, loaded = build_config(args)

@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 from nnviz.arg_types import size_type
-from nnviz.commands.builders import check_drawable, check_fits_dataset
+from nnviz.commands.builders import (check_drawable, check_fits_dataset, class_names, load_training_data,
+                                     wants_not_a_digit)
 from nnviz.errors import NnvizError
 
 CAMERAS = ("default", "orbit", "input")
@@ -59,9 +60,9 @@ def run_video(args: argparse.Namespace) -> int:
     except NnvizError as error:
         raise NnvizError(f"--history {error}") from None
     check_drawable(run.config.layers)
-    check_fits_dataset(run.config, args.dataset, str(run_path))
+    check_fits_dataset(run.config, args.dataset, str(run_path), class_names(args))
     test_count = spec.test_labels.count
-    if not 0 <= args.sample < test_count:
+    if not wants_not_a_digit(args) and not 0 <= args.sample < test_count:  # with it: checked once loaded
         raise NnvizError(f"--sample {args.sample}: must be between 0 and {test_count - 1}")
     _check_recorder_available()
 
@@ -180,11 +181,9 @@ class VideoClock:
 def _load_session(args: argparse.Namespace, run_path: Path, run, spec, clock: VideoClock):
     """A session showing the run, on the test image asked for, its messages cleared."""
     from nnviz.app.session import TrainingSession
-    from nnviz.data import load_dataset
-
     session = TrainingSession(
         run.config,
-        load_data=lambda progress: load_dataset(args.dataset, args.data, download=not args.no_download),
+        load_data=lambda progress: load_training_data(args, progress=False),
         dataset_title=spec.title,
         input_shape=spec.image_shape,
         clock=clock,
@@ -198,6 +197,8 @@ def _load_session(args: argparse.Namespace, run_path: Path, run, spec, clock: Vi
         raise NnvizError(messages[-1] if messages else f"--history {run_path}: cannot be shown")
     session.messages.clear()  # "loaded the run: B plays it…": key hints have no place in a video
     session.line_mode = MODES[args.mode]
+    if args.sample >= len(session.dataset.test_labels):
+        raise NnvizError(f"--sample {args.sample}: must be between 0 and {len(session.dataset.test_labels) - 1}")
     session.input.index = args.sample
     session.timeline.replaying = True  # the HUD says REPLAY; frames are placed below, not by its clock
     return session

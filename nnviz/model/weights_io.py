@@ -64,6 +64,9 @@ def _parse(path: Path, arrays: dict) -> LoadedWeights:
     if "W0" not in arrays and "params" in arrays:
         raise NnvizError(f"{path}: is a run file, not a weight file")
     config, extra = npz_archive.parse_config(path, arrays, WHAT)
+    names = extra.get("class_names", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise NnvizError(f"{path}: config: class_names must be a list of names, got {str(names)[:60]}")
     layers = list(config.layers)
     expected = {}
     for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
