@@ -62,3 +62,29 @@ def pixel(image: np.ndarray, core: AppCore, x: float, y: float) -> np.ndarray:
     """The colour (0-1) at window point (x, y) of an image read from the core's target."""
     height = image.shape[0]
     return image[int(height - y), int(x)].astype(np.float64) / 255.0
+
+
+def digits_dataset(seed: int = 0, name: str = "mnist"):
+    """synthetic_dataset as a nnviz.data.loader.Dataset (what the "not a digit" mixing takes)."""
+    from pathlib import Path
+
+    from nnviz.data.loader import Dataset
+
+    data = synthetic_dataset(seed=seed)
+    return Dataset(name=name, class_names=data.class_names, train_images=data.train_images,
+                   train_labels=data.train_labels, test_images=data.test_images, test_labels=data.test_labels,
+                   source=Path("."))
+
+
+def loaded_session(config: TrainConfig | None = None, *, not_a_digit: bool = False, **options) -> TrainingSession:
+    """A TrainingSession with the synthetic digits loaded (no window, no GL); with not_a_digit, a synthetic
+    "not a digit" source (other synthetic pictures) it can add the 11th class from."""
+    digits = digits_dataset(0, "mnist")
+    if not_a_digit:
+        others = digits_dataset(1, "fashion")
+        options.setdefault("load_not_a_digit", lambda: others)
+    session = TrainingSession(config or TrainConfig(), load_data=lambda progress: digits, input_shape=(28, 28),
+                              **options)
+    session.start_loading()
+    session.wait_for_data(10)
+    return session
