@@ -9,6 +9,13 @@ Each measurement runs in a fresh process: in one process, the BLAS threads
 NumPy leaves spinning starve PyTorch's (and the reverse), which measured
 PyTorch 10-300x slower than it is. PyTorch is optional
 (pip install torch==2.13.0); without it only nnviz runs.
+
+Both use the same number of threads, --threads (default 1): threadpoolctl
+limits NumPy's BLAS (and any OpenMP pool) in the nnviz worker, and
+torch.set_num_threads (with threadpoolctl for the libraries it loads) in the
+PyTorch one. Left to their defaults, on 2 shared cores each library's idea
+of how many threads to run, and how long they spin, swung the ratio between
+4x and 600x from run to run. --threads 0 leaves both at their defaults.
 """
 
 from __future__ import annotations
@@ -77,12 +84,36 @@ def torch_rate(torch, images, labels, batch_size, seconds):
     return done * batch_size / (time.perf_counter() - start)
 
 
-def measure_in_subprocess(engine: str, batch_size: int, seconds: float, data: str | None) -> float:
-    command = [sys.executable, __file__, "--worker", engine, "--batch", str(batch_size), "--seconds", str(seconds)]
+#: What each worker's thread pools ran with, as it reported them (engine -> text).
+POOLS: dict[str, str] = {}
+
+
+def measure_in_subprocess(engine: str, batch_size: int, seconds: float, data: str | None, threads: int) -> float:
+    command = [sys.executable, __file__, "--worker", engine, "--batch", str(batch_size), "--seconds", str(seconds),
+               "--threads", str(threads)]
     if data:
         command += ["--data", data]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return float(result.stdout.split()[-1])
+    pools, rate = result.stdout.strip().splitlines()[-2:]
+    POOLS[engine] = pools
+    return float(rate)
+
+
+def pin_threads(threads: int, torch=None) -> str:
+    """Limit this process to ``threads`` compute threads (0: leave the defaults); say what each library runs."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if threads:
+        if torch is not None:
+            torch.set_num_threads(threads)
+        threadpool_limits(limits=threads)  # NumPy's OpenBLAS, and what torch loaded (OpenMP, MKL)
+        pools = [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
+        if any(count != threads for _, count in pools) or (torch is not None and torch.get_num_threads() != threads):
+            raise RuntimeError(f"could not pin {threads} threads: {pools}")
+    pools = [f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info()]
+    if torch is not None:
+        pools.append(f"torch {torch.get_num_threads()}")
+    return ", ".join(pools)
 
 
 def worker(args) -> int:
@@ -90,10 +121,12 @@ def worker(args) -> int:
     if args.worker == "torch":
         import torch
 
+        pools = pin_threads(args.threads, torch)
         rate = torch_rate(torch, np.array(data.train_images), data.train_labels, args.batch, args.seconds)
     else:
+        pools = pin_threads(args.threads)
         rate = nnviz_rate(data.train_images, data.train_labels, args.batch, args.seconds)
-    print(rate)
+    print(f"{pools}\n{rate}")
     return 0
 
 
@@ -103,6 +136,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)), help="comma-separated")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="compute threads for each library, pinned the same for both (0: their defaults)")
     parser.add_argument("--worker", choices=("nnviz", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -114,7 +149,12 @@ def main() -> int:
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install torch==2.13.0): measuring nnviz alone.")
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ""))
+    if args.threads:
+        print(f"threads pinned to {args.threads} for both: threadpoolctl limits NumPy's BLAS, "
+              f"torch.set_num_threads({args.threads}) PyTorch's")
+    else:
+        print("threads: each library's default (--threads 0), not pinned")
     print(f"network {'-'.join(map(str, LAYERS))}, tanh, softmax/cross-entropy, Adam; "
           f"median of {args.rounds} alternating rounds of {args.seconds:g} s, each in a fresh process\n")
     print("| batch | nnviz samples/s | PyTorch eager samples/s | nnviz / PyTorch |")
@@ -122,9 +162,9 @@ def main() -> int:
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         ours, theirs = [], []
         for _ in range(args.rounds):
-            ours.append(measure_in_subprocess("nnviz", batch_size, args.seconds, args.data))
+            ours.append(measure_in_subprocess("nnviz", batch_size, args.seconds, args.data, args.threads))
             if torch:
-                theirs.append(measure_in_subprocess("torch", batch_size, args.seconds, args.data))
+                theirs.append(measure_in_subprocess("torch", batch_size, args.seconds, args.data, args.threads))
         ours_median = statistics.median(ours)
         if torch:
             theirs_median = statistics.median(theirs)
@@ -132,6 +172,7 @@ def main() -> int:
                   flush=True)
         else:
             print(f"| {batch_size} | {ours_median:,.0f} | - | - |", flush=True)
+    print("\nthread pools as the workers ran them: " + "; ".join(f"{engine}: {pools}" for engine, pools in POOLS.items()))
     return 0
 
 

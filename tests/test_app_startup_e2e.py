@@ -72,3 +72,32 @@ def test_a_recorded_run_opens_for_replay(tmp_path, mnist_dir):
         assert "Traceback" not in application.log()
     finally:
         application.close()
+
+
+def test_exit_after_with_stats_prints_one_line_and_exits_0(tmp_path, mnist_dir):
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+
+    from nnviz.testing.window_driver import IMPORT_ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(IMPORT_ROOT)}
+    env.pop("NNVIZ_DEBUG_STATE", None)
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "nnviz", "--exit-after", "3", "--stats", "--data", str(mnist_dir),
+                             "--no-download", "--seed", "0"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=60)
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    match = re.fullmatch(r"frames (\d+), fps (\d+\.\d), train samples/s (\d+), quality (high|fast)", lines[0])
+    assert match, lines[0]
+    frames, fps, samples_per_second = int(match[1]), float(match[2]), int(match[3])
+    assert frames > 1 and fps > 0 and samples_per_second > 0
+    # fps counts from the first frame to the last, within the 3 s the window was open.
+    assert (frames - 1) / fps <= 3.5
+    assert elapsed >= 3

@@ -215,3 +215,73 @@ def test_loaded_weights_that_do_not_fit_the_dataset_name_the_file(capsys, tmp_pa
     path = save_weights(tmp_path / "w.npz", Network([100, 8, 10]), TrainConfig(layers=(100, 8, 10)))
     assert_one_line_error(capsys, ["train", "--load", str(path)],
                           f"nnviz: error: {path}: config: layers 100,8,10: the first layer must be 784 (28x28 pixels)")
+
+
+@pytest.mark.parametrize("value, message", [("0", "'0' must be a number above 0"), ("-3", "'-3' must be a number above 0"),
+                                            ("inf", "'inf' must be a number above 0"), ("soon", "'soon' is not a number")])
+def test_exit_after_must_be_a_positive_number(capsys, value, message):
+    assert_one_line_error(capsys, ["--exit-after", value], f"argument --exit-after: {message}")
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], []])  # headless, and the window (pytest-xvfb)
+def test_a_bad_blas_thread_count_is_one_line(command, mnist_dir):
+    env = {**os.environ, "NNVIZ_BLAS_THREADS": "many"}
+    result = subprocess.run([sys.executable, str(REPO / "main.py"), "--data", str(mnist_dir), *command],
+                            capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr == ("nnviz: error: NNVIZ_BLAS_THREADS='many': expected a number of threads "
+                             "(0: BLAS's own default)\n")
+    assert "epoch" not in result.stdout
+
+
+def test_blas_threads_are_limited_for_a_while_and_the_environment_decides():
+    from threadpoolctl import threadpool_info
+
+    from nnviz.commands.train import blas_threads
+
+    def counts():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = counts()
+    with blas_threads(default=1, environ={}):
+        assert counts() == {1}
+    assert counts() == before
+    with blas_threads(default=1, environ={"NNVIZ_BLAS_THREADS": "0"}):  # 0: BLAS's own choice
+        assert counts() == before
+    with blas_threads(default=0, environ={"NNVIZ_BLAS_THREADS": "1"}):
+        assert counts() == {1}
+    with blas_threads(default=0, environ={}):  # nnviz train's default: untouched
+        assert counts() == before
+
+
+def test_the_window_trains_with_one_blas_thread_unless_told(monkeypatch, capsys, tmp_path):
+    import types
+
+    from threadpoolctl import threadpool_info
+
+    def counts():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    seen = []
+
+    class Window:  # the real one's part run_app uses, without opening a window (nor importing pyglet's)
+        core = None
+
+        @classmethod
+        def open(cls, session, size, **options):
+            return cls()
+
+        def run(self, exit_after=None):
+            seen.append((counts(), exit_after))
+
+    monkeypatch.setitem(sys.modules, "nnviz.app.window", types.SimpleNamespace(NnvizWindow=Window))
+    monkeypatch.delenv("NNVIZ_BLAS_THREADS", raising=False)
+    before = counts()
+    missing = ["--data", str(tmp_path / "none"), "--no-download"]  # the background load fails at once: no matter
+    assert main([*missing, "--stats", "--exit-after", "2.5"]) == 0
+    assert seen == [({1}, 2.5)] and counts() == before
+    assert capsys.readouterr().out == "frames 0, fps 0.0, train samples/s 0, quality high\n"
+    monkeypatch.setenv("NNVIZ_BLAS_THREADS", "0")
+    assert main(missing) == 0
+    assert seen[-1] == (before, None)
+    assert capsys.readouterr().out == ""  # no --stats, no line

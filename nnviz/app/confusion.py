@@ -1,4 +1,4 @@
-"""The test set's confusion matrix for the network on show, computed a slice at a time across frames.
+"""Test-set passes computed a slice at a time across frames: the confusion matrix, and the history points' accuracy.
 
 Evaluating a whole test set costs tens of milliseconds: done in one frame it
 would show as a hitch. ConfusionTracker spreads a pass over as many frames as
@@ -7,17 +7,24 @@ meanwhile. A pass starts when the network on show differs from the one the
 matrix was made for: at once for a moment picked by hand (a step, a snapshot,
 a load), at most every REFRESH_SECONDS while training or a replay keeps
 changing it.
+
+AccuracyTracker does the same with the same passes for the test accuracy of
+the training's history points, which the trainer then leaves to it (see
+Trainer.deferred_test), sizing each frame's slice by the training that frame
+did, so its passes keep up with the points.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from nnviz.model.network import Network
+from nnviz.model.trainer import HistoryPoint, Trainer
 
 #: While the network changes every frame (training, replay), a new pass starts at most this often.
 REFRESH_SECONDS = 2.0
@@ -25,6 +32,11 @@ REFRESH_SECONDS = 2.0
 SLICE_SECONDS = 0.003
 #: Test images per network call.
 CHUNK = 250
+#: AccuracyTracker: test images per sample trained, relative to the test set's size per history_every samples.
+#: Above 1, so a pass finishes (at 1/KEEP_UP of the way) before the next history point is due.
+KEEP_UP = 1.25
+#: AccuracyTracker: passes that may wait behind the running one; beyond, the oldest waiting is dropped.
+MAX_WAITING = 2
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -131,3 +143,97 @@ class ConfusionTracker:
                 return
             if self._clock() >= deadline:
                 return
+
+
+@dataclass(eq=False)
+class _PointPass:
+    evaluation: _Pass
+    images: np.ndarray
+    point: HistoryPoint
+    token: int  # Trainer.deferred_test's, for fill_test_accuracy
+
+
+class AccuracyTracker:
+    """The test accuracy of a trainer's history points, evaluated a slice per frame instead of inside a step.
+
+    Made for a trainer, it takes over the trainer's test evaluations at
+    history points (Trainer.deferred_test): each point is recorded with a
+    NaN test accuracy, and a pass over the test set starts with a copy of
+    the parameters of that moment. work(), once a frame, evaluates a slice;
+    a finished pass fills the point's test accuracy and the trainer's
+    (Trainer.fill_test_accuracy, which keeps a newer measurement).
+
+    A frame's slice is proportional to what the frame trained: KEEP_UP x
+    (test images per history_every samples) x samples trained, so that the
+    evaluating keeps pace with the points as it did inline (the same work
+    in total), spread evenly over the frames instead of one frame paying a
+    whole test set. At least one CHUNK while a pass is pending, so a pass
+    also finishes while training is paused. Passes run in the order of
+    their points; a pass whose point has left the trainer's history (a
+    reset, a load, a restore to before it) is dropped.
+    """
+
+    def __init__(self, trainer: Trainer, chunk: int = CHUNK, keep_up: float = KEEP_UP,
+                 max_waiting: int = MAX_WAITING):
+        self.trainer = trainer
+        self.chunk = chunk
+        self.keep_up = keep_up
+        self.max_waiting = max_waiting
+        self._passes: deque[_PointPass] = deque()
+        trainer.deferred_test = self._start
+
+    def _start(self, point: HistoryPoint, token: int) -> None:
+        """Called by the trainer inside a training step: copies the parameters (a pass holds its own network)."""
+        images, labels = self.trainer.test_set
+        self._passes.append(_PointPass(_Pass(self.trainer.network, labels, (True, point.samples_seen)),
+                                       images, point, token))
+        while len(self._passes) > 1 + self.max_waiting:  # fell behind: the oldest waiting point keeps NaN
+            del self._passes[1]
+
+    @property
+    def pending(self) -> int:
+        """Passes started and not finished."""
+        return len(self._passes)
+
+    def images_for(self, trained_samples: int) -> int:
+        """The slice a frame that trained ``trained_samples`` evaluates (0 when nothing is pending)."""
+        if not self._passes:
+            return 0
+        test_images = len(self._passes[0].evaluation.labels)
+        share = self.keep_up * test_images / max(self.trainer.history_every, 1)
+        return max(self.chunk, math.ceil(share * trained_samples))
+
+    def work(self, trained_samples: int) -> int:
+        """Evaluate this frame's slice (see images_for); return how many test images it took."""
+        budget = self.images_for(trained_samples)
+        done = 0
+        while self._passes and done < budget:
+            running = self._passes[0]
+            if not _holds(self.trainer.history, running.point):  # a run that is gone: nobody shows the point
+                self._passes.popleft()
+                continue
+            evaluation = running.evaluation
+            before = evaluation.done
+            evaluation.step(running.images, min(self.chunk, budget - done))
+            done += evaluation.done - before
+            if evaluation.finished:
+                self._passes.popleft()
+                correct = np.count_nonzero(evaluation.predicted == evaluation.labels)
+                self.trainer.fill_test_accuracy(running.point, correct / max(len(evaluation.labels), 1),
+                                                running.token)
+        return done
+
+    def finish(self) -> int:
+        """Evaluate what is pending now, in one go (for a user's action that reports the accuracy at once)."""
+        done = 0
+        while self._passes:  # each work() drops, advances or finishes the first pass
+            done += self.work(0)
+        return done
+
+    def clear(self) -> None:
+        self._passes.clear()
+
+
+def _holds(history: list[HistoryPoint], point: HistoryPoint) -> bool:
+    """Whether ``point`` itself (not an equal one) is in ``history``; it is usually among the last."""
+    return any(p is point for p in reversed(history))

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnviz.app.confusion import ConfusionTracker
+from nnviz.app.confusion import AccuracyTracker, ConfusionTracker
 from nnviz.app.files import unique_path
 from nnviz.app.frames import LINE_MODES, MODE_TITLES, network_frame
 from nnviz.app.timeline import Timeline
@@ -27,7 +27,7 @@ from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
 from nnviz.data.mixing import NOT_A_DIGIT, with_not_a_digit
 from nnviz.model import surgery
-from nnviz.model.config import TrainConfig
+from nnviz.model.config import TrainConfig, network_for
 from nnviz.model.trainer import Trainer
 from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
 from nnviz.model.network import Network
@@ -54,6 +54,10 @@ class TrainingSession:
                  clock: Callable[[], float] = time.monotonic,
                  load_not_a_digit: Callable[[], object] | None = None):
         self.trainer = Trainer(config)
+        # The test accuracy at history points: a slice of the test set per frame (train_frame), not a whole
+        # evaluation inside one frame's training.
+        self.accuracy = AccuracyTracker(self.trainer)
+        self._trained_last_frame = 0  # samples: the next frame's evaluation slice is sized by them
         if loaded is not None:
             self.trainer.load_parameters(loaded.flat_parameters())
         self.history_bytes = history_bytes
@@ -61,7 +65,7 @@ class TrainingSession:
         self.timeline = Timeline(self.history)
         self.line_mode = LINE_MODES[0]
         self.run_file: Path | None = None  # the recorded run on show, if one was loaded
-        self._viewer = Network(config.layers, config.activation, config.output)  # holds a past snapshot's parameters
+        self._viewer = network_for(config)  # holds a past snapshot's parameters
         self.dataset = None
         self.dataset_title = dataset_title
         self.input_shape = input_shape or _grid_shape(config.layers[0])
@@ -145,13 +149,10 @@ class TrainingSession:
     # ------------------------------------------------------ changing shape
     def apply_edit(self, result) -> None:
         """Take an edited network (nnviz.model.surgery): training goes on with it, a new run history starts."""
-        self.trainer.apply_edit(result)
-        self._viewer = Network(result.config.layers, result.config.activation, result.config.output,
-                               layer_activations=result.config.layer_activations or None)
+        self.trainer.apply_edit(result)  # NnvizError, and nothing changed, if it cannot take it
+        self._viewer = network_for(result.config)
         self.confusion = ConfusionTracker(time.perf_counter)
-        if self.dataset is not None:
-            self.trainer.evaluate_test()
-            self._new_history()  # snapshots of the old shape cannot be shown on the new one
+        self._new_history()  # snapshots of the old shape (a loaded run's too) cannot be shown on the new one
 
     @property
     def can_add_not_a_digit(self) -> bool:
@@ -180,7 +181,11 @@ class TrainingSession:
         data = loader.result
         trainer = self.trainer
         result = surgery.add_output_class(trainer.config, trainer.network.params, trainer.optimizer.state())
-        self.apply_edit(result)
+        try:
+            self.apply_edit(result)
+        except NnvizError as error:
+            self.say(f'no "not a digit" class: {error}')
+            return
         trainer.set_data(data.train_images, data.train_labels, data.test_images, data.test_labels)
         self.dataset = data
         self.input = TestSetInput(data.test_images, data.test_labels) if self.drawing is None else self.input
@@ -215,7 +220,15 @@ class TrainingSession:
         return self._epoch_target is not None
 
     def train_frame(self, budget_seconds: float) -> int:
-        """One frame's training: a time budget, capped by the speed level; none while looking back."""
+        """One frame's training: a time budget, capped by the speed level; none while looking back.
+
+        First a slice of any pending test-set evaluation (AccuracyTracker), sized by the samples the
+        frame before trained; its time comes out of the budget.
+        """
+        trained, self._trained_last_frame = self._trained_last_frame, 0
+        start = time.perf_counter()
+        if self.accuracy.work(trained):
+            budget_seconds -= time.perf_counter() - start
         if not self.can_train or not self.timeline.live:
             self._epoch_target = None
             return 0
@@ -223,14 +236,17 @@ class TrainingSession:
             return 0
         self._leave_run_file()
         trainer = self.trainer
+        samples_before = trainer.samples_seen
         if self.finishing_epoch:
             remaining = trainer.batches_per_epoch - trainer.batch_in_epoch
             done = trainer.train_for(max(budget_seconds, 0.0), max_batches=remaining)
             if trainer.epoch >= self._epoch_target:
                 self._epoch_target = None
+                self.accuracy.finish()  # the user asked for this epoch: its accuracy now, not over the next frames
                 self.say(f"epoch {trainer.epoch} done: test accuracy {trainer.test_accuracy:.2%}")
         else:
             done = trainer.train_for(max(budget_seconds, 0.0), max_batches=self.batches_per_frame)
+        self._trained_last_frame = max(trainer.samples_seen - samples_before, 0)
         self._report_divergence()
         return done
 

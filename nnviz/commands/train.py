@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +21,10 @@ from nnviz.model.trainer import Trainer
 
 #: Batches trained between progress-bar refreshes.
 PROGRESS_CHUNK = 50
+#: NumPy's BLAS threads: $NNVIZ_BLAS_THREADS sets them for training, here and in the window (0: BLAS's own
+#: default). Unset, `nnviz train` leaves BLAS its default (on 2 idle cores, 2 threads trained 4-12% faster
+#: than 1: benchmarks/bench_app.py --parts train) and the window runs nnviz.commands.window.WINDOW_BLAS_THREADS.
+BLAS_THREADS_ENV = "NNVIZ_BLAS_THREADS"
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +40,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     config, loaded = build_config(args)
     _check_targets(args)  # before training, not after it
+    threads = blas_threads(default=0)  # a bad NNVIZ_BLAS_THREADS fails here, before the data loads
     trainer, dataset = build_trainer(args, config, loaded)
     history = _start_history(args, trainer)
     print(
@@ -42,7 +49,8 @@ def run_train(args: argparse.Namespace) -> int:
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
         flush=True,
     )
-    finished = _train_epochs(trainer, args.epochs)
+    with threads:
+        finished = _train_epochs(trainer, args.epochs)
     if history is not None:  # a diverged run too: what led up to it is worth looking at
         path = run_io.save_run(args.history, history, dataset=args.dataset)
         print(f"saved run history ({len(history)} snapshots, {path.stat().st_size / 2**20:.1f} MB) to {path}")
@@ -109,3 +117,26 @@ def _train_one_epoch(trainer: Trainer, epoch: int, epochs: int):
             if done == 0:
                 break
     return trainer.last_epoch_summary(time.perf_counter() - start)
+
+
+def blas_threads(default: int, environ=os.environ):
+    """A context in which NumPy's BLAS runs $NNVIZ_BLAS_THREADS threads, else ``default`` (0: BLAS's own choice).
+
+    NnvizError, at once, for a value that is not a whole number of at least 0.
+    """
+    text = environ.get(BLAS_THREADS_ENV, "").strip()
+    try:
+        threads = int(text) if text else default
+    except ValueError:
+        threads = -1
+    if threads < 0:
+        raise NnvizError(f"{BLAS_THREADS_ENV}={text!r}: expected a number of threads (0: BLAS's own default)")
+    return contextlib.nullcontext() if threads == 0 else _blas_limited(threads)
+
+
+@contextlib.contextmanager
+def _blas_limited(threads: int):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads, user_api="blas"):  # on entering, not before
+        yield

@@ -7,10 +7,12 @@ training images stay uint8 and are converted to float32 one batch at a time.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Callable
 
 import numpy as np
 
@@ -26,10 +28,18 @@ EVAL_CHUNK = 2000
 
 @dataclass(frozen=True)
 class HistoryPoint:
+    """Loss and accuracy at one moment of a run.
+
+    A trainer that defers its test-set evaluations (Trainer.deferred_test)
+    records the point with a NaN test accuracy and fills it in once, later
+    (Trainer.fill_test_accuracy): in place, since the trainer's history, its
+    snapshots' states and a RunHistory all hold this very object.
+    """
+
     samples_seen: int
     loss: float
     train_accuracy: float
-    test_accuracy: float  # NaN where the test set was not evaluated
+    test_accuracy: float  # NaN where the test set was not evaluated (or not yet)
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,21 @@ class Trainer:
         test_images: np.ndarray | None = None,
         test_labels: np.ndarray | None = None,
         history_every: int = 10_000,
+        deferred_test: Callable[[HistoryPoint, int], None] | None = None,
     ):
         self.config = validate(config)
         self.network = network_for(config)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
+        #: None: each history point (every history_every samples, and each epoch's end) evaluates the test
+        #: set on the spot, inside that training step (nnviz train prints it per epoch). Else a function
+        #: called instead with each such point, its test accuracy NaN, and a token, while the network still
+        #: holds the parameters the point belongs to: it evaluates them later (the window: a slice of the
+        #: test set per frame, nnviz.app.confusion.AccuracyTracker) and hands the result and the token to
+        #: fill_test_accuracy. Called from inside training: it should copy the parameters, not evaluate.
+        self.deferred_test = deferred_test
+        self._tokens = itertools.count(1)  # orders measurements: see fill_test_accuracy
+        self._test_token = 0  # the token of the measurement test_accuracy holds
         #: A RunHistory (nnviz.model.history) or None: told after every step, and restarted with a new run.
         self.history_recorder = None
         self._train_x = self._train_y = self._test_x = self._test_y = None
@@ -163,7 +183,7 @@ class Trainer:
         self.position = 0  # samples of the current epoch already used
         self.running_loss = math.nan
         self.running_accuracy = math.nan
-        self.test_accuracy = math.nan
+        self._set_test_accuracy(math.nan)
         self.history: list[HistoryPoint] = []
         self.diverged: str | None = None
         self._epoch_cost_sum = 0.0
@@ -285,14 +305,14 @@ class Trainer:
         np.copyto(network.params, result.params)
         optimizer = make_optimizer(config.optimizer, network.params.size, config.momentum)
         optimizer.load_state(result.optimizer_state)
-        before = (self.config, self.network, self.optimizer, self.test_accuracy)
+        before = (self.config, self.network, self.optimizer, self.test_accuracy, self._test_token)
         self.config, self.network, self.optimizer = config, network, optimizer
         self.evaluate_test()
         if self.history_recorder is not None:
             try:
                 self.history_recorder.attach(self)  # a new run: its snapshots so far are of the old shape
             except ValueError as error:  # the cap cannot hold two snapshots of the grown network
-                self.config, self.network, self.optimizer, self.test_accuracy = before
+                self.config, self.network, self.optimizer, self.test_accuracy, self._test_token = before
                 raise NnvizError(f"not changed: the run history is too small for the edited network ({error})") \
                     from None
 
@@ -377,17 +397,38 @@ class Trainer:
         self._record(evaluate_test=True, loss=epoch_loss, train_accuracy=epoch_accuracy)
 
     def _record(self, evaluate_test: bool, loss: float | None = None, train_accuracy: float | None = None) -> None:
-        if evaluate_test and self._test_x is not None:
-            self.test_accuracy = self.evaluate(self._test_x, self._test_y)[1]
-        self.history.append(
-            HistoryPoint(
-                self.samples_seen,
-                self.running_loss if loss is None else loss,
-                self.running_accuracy if train_accuracy is None else train_accuracy,
-                self.test_accuracy,
-            )
+        evaluate_test = evaluate_test and self._test_x is not None
+        deferred = evaluate_test and self.deferred_test is not None
+        if evaluate_test and not deferred:
+            self._set_test_accuracy(self.evaluate(self._test_x, self._test_y)[1])
+        point = HistoryPoint(
+            self.samples_seen,
+            self.running_loss if loss is None else loss,
+            self.running_accuracy if train_accuracy is None else train_accuracy,
+            math.nan if deferred else self.test_accuracy,
         )
+        self.history.append(point)
         self._next_history_at = self.samples_seen + self.history_every
+        if deferred:
+            self.deferred_test(point, next(self._tokens))
+
+    def _set_test_accuracy(self, value: float) -> None:
+        """What test_accuracy holds from now (measured, restored, or NaN): older deferred results no longer replace it."""
+        self.test_accuracy = value
+        self._test_token = next(self._tokens)
+
+    def fill_test_accuracy(self, point: HistoryPoint, accuracy: float, token: int) -> None:
+        """A deferred evaluation (see deferred_test) finished: ``accuracy`` is that of the parameters ``point`` had.
+
+        The point takes it (once: a point with a test accuracy keeps it),
+        wherever it is held. test_accuracy takes it too unless it holds a
+        newer measurement: evaluate_test() or an edit since the point was
+        recorded, a restore or a new run, or a later point's result.
+        """
+        if math.isnan(point.test_accuracy):
+            object.__setattr__(point, "test_accuracy", float(accuracy))  # the one field ever filled in later
+        if token > self._test_token:
+            self.test_accuracy, self._test_token = float(accuracy), token
 
     def _check_parameters(self) -> None:
         if self.diverged is None and not np.isfinite(self.network.params).all():
@@ -443,7 +484,7 @@ class Trainer:
         self.rng.bit_generator.state = copy.deepcopy(state.rng_state)
         self.running_loss = state.running_loss
         self.running_accuracy = state.running_accuracy
-        self.test_accuracy = state.test_accuracy
+        self._set_test_accuracy(state.test_accuracy)
         self._epoch_cost_sum = state.epoch_cost_sum
         self._epoch_correct = state.epoch_correct
         self._epoch_samples = state.epoch_samples
@@ -483,8 +524,13 @@ class Trainer:
     def evaluate_test(self) -> float:
         if self._test_x is None:
             return math.nan
-        self.test_accuracy = self.evaluate(self._test_x, self._test_y)[1]
+        self._set_test_accuracy(self.evaluate(self._test_x, self._test_y)[1])
         return self.test_accuracy
+
+    @property
+    def test_set(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(images flattened to (N, pixels) uint8, labels) of the test set, or None: for evaluating elsewhere."""
+        return None if self._test_x is None else (self._test_x, self._test_y)
 
     def activations_for(self, image: np.ndarray) -> list[np.ndarray]:
         """Every layer's activations for one image (H, W) uint8, for display."""
