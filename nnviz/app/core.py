@@ -42,7 +42,7 @@ from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.image_io import save_png
 from nnviz.engine.layout import layout_network
 from nnviz.engine.network_renderer import NetworkRenderer
-from nnviz.engine.offscreen import OffscreenTarget
+from nnviz.engine.offscreen import OffscreenTarget, ScreenTarget
 from nnviz.engine.picking import pick_sphere
 from nnviz.engine.quality import choose_profile
 from nnviz.engine.upscale import Upscaler
@@ -120,7 +120,7 @@ class AppCore:
                  framebuffer_size: tuple[int, int] | None = None, screenshot_dir: Path,
                  load_path: Path | None = None, target_fps: float | None = None, max_speed: bool = False,
                  host: Host | None = None, overlay: Overlay | None = None, samples: int | None = None,
-                 quality: str = "auto",
+                 quality: str = "auto", on_screen: bool = False,
                  key_hints: bool = True, control_panel: bool = True,
                  clock: Callable[[], float] = time.perf_counter):
         self.session = session
@@ -141,6 +141,7 @@ class AppCore:
         self.key_hints = key_hints  # off where no one can press a key (videos)
         self.window_size = tuple(window_size)
         self.framebuffer_size = tuple(framebuffer_size or window_size)
+        self.on_screen = on_screen  # draw into the context's window framebuffer where nothing needs resolving
         network = session.trainer.network
         self.layout = layout_network(network.layer_sizes, input_shape=session.input_shape)
         self.renderer = NetworkRenderer(ctx, self.layout)
@@ -159,6 +160,7 @@ class AppCore:
         self.resolution = ResolutionScaler(1.0 / self.target_fps, self.quality.min_scale,
                                            enabled=self.quality.dynamic_resolution)
         self.scene_target: OffscreenTarget | None = None  # the scene at a lower resolution, when scaled
+        self._scaled = False  # this frame's scene is in scene_target
         self.upscaler: Upscaler | None = None
         self.rates = RateMeter(clock)
         self.target: OffscreenTarget | None = None
@@ -166,7 +168,8 @@ class AppCore:
         self.held_keys: set[str] = set()
         self.last_screenshot: str | None = None
         self.recorder: LiveRecording | None = None  # while F9 records
-        self.draw_seconds = 0.0  # what the last render() cost
+        self.draw_seconds = 0.0  # what the last render() cost, wall clock
+        self.draw_cpu_seconds = 0.0  # of it, this thread's CPU time (the rest: waiting for the rasteriser)
         self._screenshot_requested = False
         self.panel_seconds = 0.0  # what drawing the control panel cost in the last frame
         self._clock = clock
@@ -180,6 +183,28 @@ class AppCore:
     # ------------------------------------------------------------ frames
     def tick(self) -> None:
         """One frame: poll loading, move the camera, replay or train within the budget, then draw."""
+        self._advance()
+        self._train()
+        self.render()
+        self.rates.count(self.session.trainer.samples_seen)
+
+    def draw_then_train(self, flush: Callable[[], None], present: Callable[[], None]) -> None:
+        """One frame for a window: draw the scene, `flush` it (to the GPU, or to a software rasteriser's
+        threads), train while it is being rasterised, then draw the overlays and `present`.
+
+        On a software renderer the rasteriser's threads and the trainer then work at the same time on
+        different cores instead of taking turns. The scene shows the state before this frame's training.
+        """
+        self._advance()
+        drawn = self._render_scene()
+        flush()
+        self._train()
+        if drawn:
+            self._render_overlays()
+            present()
+        self.rates.count(self.session.trainer.samples_seen)
+
+    def _advance(self) -> None:
         now = self._clock()
         dt, self._last_tick = min(now - self._last_tick, 0.25), now
         session = self.session
@@ -187,17 +212,23 @@ class AppCore:
         self._move_camera(dt)
         if session.timeline.replaying and not session.timeline.advance(dt):
             session.say("replay finished: End returns to live, X trains on from here")
+
+    def _train(self) -> None:
+        session = self.session
         session.train_frame(self.budget.training_seconds(session.max_speed or session.finishing_epoch))
-        self.render()
-        self.rates.count(session.trainer.samples_seen)
 
     def render(self) -> None:
         """Draw the current state into the target (skipped while the framebuffer has no area)."""
+        if self._render_scene():
+            self._render_overlays()
+
+    def _render_scene(self) -> bool:
+        """The 3-D scene, into the target or (scaled) the scene target; False while there is nothing to draw."""
         width, height = self.framebuffer_size
         if width <= 0 or height <= 0:  # minimised: keep training, skip drawing
-            self.draw_seconds = 0.0
-            return
-        start = self._clock()
+            self.draw_seconds = self.draw_cpu_seconds = 0.0
+            return False
+        start, cpu_start = self._clock(), time.thread_time()
         self.frame = self.session.frame(show_ink=self.view.stroking is not None)
         if self.view.confusion_visible and self.view.hud_visible:
             self.session.update_confusion()  # a slice of the test set per frame
@@ -212,8 +243,23 @@ class AppCore:
         over_panel, tile_neuron = self._panel_hover()
         if over_panel:  # a panel hides the scene behind it; a gallery tile stands for its neuron
             self.view.hovered = self.style.hovered = tile_neuron
+        scene = self._scene_target()
+        scene.use()
+        scene.clear(self.style.background)
+        camera = self.rig.camera
+        self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
+        self.draw_seconds, self.draw_cpu_seconds = self._clock() - start, time.thread_time() - cpu_start
+        return True
+
+    def _render_overlays(self) -> None:
+        """What goes over the scene at the window's resolution: the scaled scene itself, the HUD, the panel."""
+        start, cpu_start = self._clock(), time.thread_time()
         target = self._target()
-        self._draw_scene(target)
+        if self.scene_target is not None and self._scaled:
+            target.use()
+            self.upscaler.draw(self.scene_target.texture)  # on a software renderer this waits for the scene
+        else:
+            target.use()
         if self.overlay is not None:
             # The overlay draws with its own shaders and blending, without depth.
             self.ctx.enable_only(moderngl.BLEND)
@@ -228,34 +274,34 @@ class AppCore:
             self._save_screenshot()
         if self.recorder is not None:
             self._record(target)
-        self.draw_seconds = self._clock() - start
+        self.draw_seconds += self._clock() - start
+        self.draw_cpu_seconds += time.thread_time() - cpu_start
 
-    def _draw_scene(self, target: OffscreenTarget) -> None:
-        """The 3-D scene into `target`: directly, or smaller and scaled up when frames run over budget."""
+    def _scene_target(self):
+        """Where the 3-D scene is drawn: the target, or a smaller one when frames run over budget."""
         width, height = self.framebuffer_size
-        camera = self.rig.camera
         scale = self.resolution.scale
         size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-        if scale >= 1.0 or size == (width, height):
-            target.use()
-            target.clear(self.style.background)
-            self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
-            return
+        self._scaled = scale < 1.0 and size != (width, height)
+        if not self._scaled:
+            return self._target()
         if self.scene_target is None or self.scene_target.size != size:
             if self.scene_target is not None:
                 self.scene_target.release()
             self.scene_target = OffscreenTarget(self.ctx, *size, samples=0, sampled=True)
             self.upscaler = self.upscaler or Upscaler(self.ctx)
-        self.scene_target.use()
-        self.scene_target.clear(self.style.background)
-        self.renderer.draw(camera.view_matrix(), camera.projection_matrix(width / height))
-        target.use()
-        self.upscaler.draw(self.scene_target.texture)
+        return self.scene_target
 
-    def record_frame_cost(self, seconds: float) -> None:
-        """What drawing and showing the frame cost (the window adds its buffer swap)."""
-        self.budget.record_draw(seconds)
-        self.resolution.record(seconds)
+    def record_frame_cost(self, seconds: float, cpu_seconds: float | None = None) -> None:
+        """What drawing and showing the frame cost (the window adds its buffer swap), in wall-clock time,
+        and of it the CPU time of this thread (None: all of it).
+
+        Training gets what the CPU work leaves of the frame: on a software renderer the rasteriser's
+        threads run meanwhile, and the time spent waiting for them says the frame is over budget in
+        pixels, which a lower resolution helps and less training would not."""
+        cpu_seconds = seconds if cpu_seconds is None else min(cpu_seconds, seconds)
+        self.budget.record_draw(cpu_seconds)
+        self.resolution.record(cpu_seconds, seconds - cpu_seconds)
 
     def _update_style(self) -> None:
         view, style = self.view, self.style
@@ -278,15 +324,19 @@ class AppCore:
     def _follow_activation(self) -> None:
         follow_network(self.style, self.session.trainer.network)
 
-    def _target(self) -> OffscreenTarget:
-        """The multisampled frame buffer, remade when the framebuffer's size changes."""
+    def _target(self) -> OffscreenTarget | ScreenTarget:
+        """Where frames are drawn: the window's framebuffer itself when there is one and no multisampling,
+        else an offscreen (multisampled) one; remade when the framebuffer's size changes."""
         if self.target is None or self.target.size != self.framebuffer_size:
             if self.target is not None:
                 # Unbind first: moderngl would rebind the deleted framebuffer after making the new one.
                 if self.ctx.screen is not None:
                     self.ctx.screen.use()
                 self.target.release()
-            self.target = OffscreenTarget(self.ctx, *self.framebuffer_size, samples=self.samples)
+            if self.on_screen and self.samples == 0:
+                self.target = ScreenTarget(self.ctx, *self.framebuffer_size)
+            else:
+                self.target = OffscreenTarget(self.ctx, *self.framebuffer_size, samples=self.samples)
         return self.target
 
     def hud_state(self) -> HudState:
@@ -891,6 +941,11 @@ class AppCore:
             "last_screenshot": self.last_screenshot,
             "messages": session.current_messages(),
             "fps": self.rates.fps,
+            "quality": self.quality_label,
+            "draw_ms": 1000.0 * self.budget.draw_seconds,  # smoothed CPU time of drawing and showing a frame
+            "raster_wait_ms": 1000.0 * (self.resolution.waiting or 0.0),  # smoothed time waiting for the rasteriser
+            "render_ms": 1000.0 * self.draw_seconds,  # the last render() alone (CPU: on a GPU it is all of it)
+            "panel_ms": 1000.0 * self.panel_seconds,
             "train_samples_per_second": self.rates.samples_per_second,
             "snapshots": len(session.history),
             "timeline_position": session.timeline.position,

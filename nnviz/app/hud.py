@@ -20,6 +20,7 @@ from nnviz.app.hud_state import HudState, TimelineState
 from nnviz.app.hud_colors import BUTTON_COLOR, PANEL_COLOR, TEXT_COLOR
 from nnviz.app.timeline import axis_fraction, bar_rect
 
+PLOT_REFRESH_SECONDS = 0.5
 MIN_HELP_SCALE = 0.3  # of FONT_SIZE: the help's type shrinks to fit a small window, to this at most
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
@@ -36,7 +37,7 @@ OUTPUT_BAR_WIDTH = 36  # pixels for probability 1
 OUTPUT_FONT_SIZE = 10
 PAST_PLAYHEAD_COLOR = (120, 200, 255, 255)
 MAX_PLOT_POINTS = 200
-STATS_REFRESH_SECONDS = 0.1
+STATS_REFRESH_SECONDS = 0.25
 HELP_LAYOUT_WIDTH = 1000  # wraps nothing: panels are sized to the text's own width
 HELP_PADDING = 20
 HELP_GAP = 40
@@ -64,6 +65,8 @@ class Hud:
                                            group=foreground)
         self._plot_lines: list[pyglet.shapes.MultiLine] = []
         self._plotted: tuple | None = None
+        self._plotted_at = -math.inf
+        self._refreshed: dict[str, float] = {}  # label -> when it was last laid out (see _due)
 
         self.digit_panel = pyglet.shapes.Rectangle(0, 0, 10, 10, color=PANEL_COLOR, batch=self.batch,
                                                    group=background)
@@ -221,9 +224,21 @@ class Hud:
                 continue
             mark = marks[index]
             _set_text(label, mark.label)
-            label.position = (mark.x + 4, mark.y + 5, 0)
-            track.position = bar.position = (mark.x + 4, mark.y - 7)
-            bar.width = OUTPUT_BAR_WIDTH * min(max(mark.probability, 0.0), 1.0)
+            place = (round(mark.x + 4), round(mark.y + 5), 0)
+            if tuple(label.position) != place:  # moving a label lays its text out again: only when it moved
+                label.position = place
+                track.position = bar.position = (place[0], place[1] - 12)
+            width = round(OUTPUT_BAR_WIDTH * min(max(mark.probability, 0.0), 1.0), 1)
+            if bar.width != width:
+                bar.width = width
+
+    def _due(self, name: str) -> bool:
+        """Whether a label of ever-changing figures may be laid out again (at most every stats_refresh_seconds)."""
+        now = time.monotonic()
+        if now - self._refreshed.get(name, -math.inf) < self.stats_refresh_seconds:
+            return False
+        self._refreshed[name] = now
+        return True
 
     def _update_digit(self, state: HudState) -> None:
         if state.image is not None:
@@ -242,8 +257,13 @@ class Hud:
                     self.digit_sprite.image = image
                 self._layout_digit()
         verdict = "" if state.correct is None else ("  ✓" if state.correct else "  ✗")
-        caption = f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}\n{state.top_classes}"
-        if _set_text(self.digit_caption, caption):
+        answer = f"label     {state.true_text}\npredicted {state.predicted_text}{verdict}"
+        # A new answer shows at once; the probabilities, which move with every batch, a few times a second.
+        if answer != self.digit_caption.text.rsplit("\n", 1)[0] or self._due("digit"):
+            changed = _set_text(self.digit_caption, f"{answer}\n{state.top_classes}")
+        else:
+            changed = False
+        if changed:
             colour = TEXT_COLOR if state.correct is None else (RIGHT_COLOR if state.correct else WRONG_COLOR)
             self.digit_caption.color = colour
 
@@ -252,12 +272,18 @@ class Hud:
         head = x0 + w * axis_fraction(timeline.shown, timeline.end)
         self.playhead.x, self.playhead.y, self.playhead.x2, self.playhead.y2 = head, y0, head, y0 + h
         self.playhead.color = PLAYHEAD_COLOR if timeline.live else PAST_PLAYHEAD_COLOR
-        _set_text(self.plot_caption, timeline.caption)
+        if self._due("plot"):  # its figures change with every batch: a few times a second is readable
+            _set_text(self.plot_caption, timeline.caption)
         # The curves change when a point is added or the axis grows: re-made at most every few frames.
-        key = (len(timeline.loss), len(timeline.accuracy), _bucket(timeline.end), w)
-        if key == self._plotted:
+        # A point's test accuracy may come a few frames after the point (sliced evaluation): count them too.
+        filled = sum(1 for _, value in timeline.accuracy if math.isfinite(value))
+        key = (len(timeline.loss), len(timeline.accuracy), filled, _bucket(timeline.end), w)
+        now = time.monotonic()
+        # Rebuilding the curves costs milliseconds: at most every PLOT_REFRESH_SECONDS while training adds points.
+        if key == self._plotted or (self._plotted is not None and self._plotted[-1] == w
+                                    and now - self._plotted_at < PLOT_REFRESH_SECONDS):
             return
-        self._plotted = key
+        self._plotted, self._plotted_at = key, now
         for line in self._plot_lines:
             line.delete()
         self._plot_lines = []

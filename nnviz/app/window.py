@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 import moderngl
@@ -33,7 +34,7 @@ class NnvizWindow(pyglet.window.Window):
         except pyglet.window.NoSuchConfigException as error:
             raise NnvizError(f"the display offers no OpenGL 3.3 core context ({error})") from None
 
-    def __init__(self, session, *, target_fps, screenshot_dir, load_path, max_speed, quality="auto",
+    def __init__(self, session, *, target_fps, screenshot_dir, load_path, max_speed, quality="auto", stats=None,
                  **window_options):
         super().__init__(**window_options)
         self.set_icon(pyglet.image.load(str(asset_path("icon.png"))))
@@ -41,31 +42,43 @@ class NnvizWindow(pyglet.window.Window):
         self.core = AppCore(
             session, self.ctx, window_size=(self.width, self.height), framebuffer_size=self.get_framebuffer_size(),
             screenshot_dir=screenshot_dir, load_path=load_path, target_fps=target_fps, max_speed=max_speed,
-            quality=quality, host=self, overlay=Hud(self.width, self.height, keymap.help_lines(), session.input_shape),
+            quality=quality, on_screen=True, host=self, overlay=Hud(self.width, self.height, keymap.help_lines(), session.input_shape),
         )
         self.target_fps = self.core.target_fps  # the profile's when none was asked for
         self._debug_path = os.environ.get(DEBUG_STATE_ENV)
-        self._shown_seconds = 0.0
+        self._shown_seconds = self._shown_cpu_seconds = 0.0
+        self.stats = stats  # told of every frame: nnviz.commands.window.RunStats, for --stats
 
-    def run(self) -> None:
+    def run(self, exit_after: float | None = None) -> None:
+        """The event loop, until the window closes; exit_after: close it after that many seconds."""
+        if exit_after is not None:
+            pyglet.clock.schedule_once(lambda dt: self.dispatch_event("on_close"), exit_after)
         pyglet.app.run(1.0 / self.target_fps)
 
     # ------------------------------------------------------------ frames
     def on_draw(self) -> None:
         core = self.core
-        core.tick()
-        start = time.perf_counter()
-        if core.target is not None and min(core.framebuffer_size) > 0:
-            core.target.blit_to(self.ctx.screen)
-        self._shown_seconds = core.draw_seconds + time.perf_counter() - start
+        core.draw_then_train(_flush, self._present)
+        if self.stats is not None:
+            self.stats.count(core.session.trainer.samples_seen, core.session.dataset is not None)
         if self._debug_path:
             _write_json(self._debug_path, core.state())
 
+    def _present(self) -> None:
+        """Copy the frame to the window (unless it was drawn there); flip() swaps it in."""
+        core = self.core
+        start, cpu_start = time.perf_counter(), time.thread_time()
+        if core.target is not None:
+            core.target.blit_to(self.ctx.screen)
+        self._shown_seconds = core.draw_seconds + time.perf_counter() - start
+        self._shown_cpu_seconds = core.draw_cpu_seconds + time.thread_time() - cpu_start
+
     def flip(self) -> None:
         # The swap is part of what a frame costs (a software renderer copies the image here).
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         super().flip()
-        self.core.record_frame_cost(self._shown_seconds + time.perf_counter() - start)
+        self.core.record_frame_cost(self._shown_seconds + time.perf_counter() - start,
+                                    self._shown_cpu_seconds + time.thread_time() - cpu_start)
 
     # ------------------------------------------------------------ input
     def on_key_press(self, symbol, modifiers):
@@ -113,6 +126,15 @@ class NnvizWindow(pyglet.window.Window):
     # -------------------------------------------------- the core's host
     def set_mouse_captured(self, captured: bool) -> None:
         self.set_exclusive_mouse(captured)
+
+
+def _flush() -> None:
+    """glFlush: hand the frame to the rasteriser. pyglet checks glGetError after every call, so an error
+    left by any earlier call (moderngl's, ImGui's) would surface here and close the window: report, go on."""
+    try:
+        pyglet.gl.glFlush()
+    except pyglet.gl.GLException as error:
+        print(f"nnviz: OpenGL reported an error before this frame's flush: {error}", file=sys.stderr)
 
 
 def _write_json(path: str, state: dict) -> None:

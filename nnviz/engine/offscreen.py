@@ -99,6 +99,53 @@ class OffscreenTarget:
             framebuffer.release()
 
 
+class ScreenTarget:
+    """A window's own framebuffer with OffscreenTarget's interface: frames drawn straight onto the screen.
+
+    Without multisampling there is nothing to resolve, and a copy into the window would make a software
+    rasteriser finish the frame there and then; drawn in place, it finishes while the app trains.
+    """
+
+    samples = 0
+
+    def __init__(self, ctx: moderngl.Context, width: int, height: int):
+        self.ctx = ctx
+        self._framebuffer = ctx.screen
+        self.size = (int(width), int(height))
+
+    @property
+    def aspect(self) -> float:
+        return self.size[0] / self.size[1]
+
+    def use(self) -> None:
+        self._framebuffer.use()
+        self._framebuffer.viewport = (0, 0, *self.size)
+
+    def clear(self, rgb: Sequence[float]) -> None:
+        self._framebuffer.depth_mask = True
+        self._framebuffer.clear(*rgb, 1.0, depth=1.0)
+
+    def read_rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8 of the back buffer (what the next swap shows), row 0 at the top.
+
+        Through a copy: reading a window's framebuffer directly names a colour attachment it does not
+        have (a GL error); a blit from it is allowed."""
+        copy = OffscreenTarget(self.ctx, *self.size, samples=0)
+        try:
+            self.ctx.copy_framebuffer(copy._framebuffer, self._framebuffer)
+            return copy.read_rgb()
+        finally:
+            copy.release()
+            self.use()
+
+    def blit_to(self, destination: moderngl.Framebuffer) -> None:
+        if destination is not self._framebuffer:
+            self.ctx.copy_framebuffer(destination, self._framebuffer)
+
+    def release(self) -> None:
+        """The window owns its framebuffer."""
+
+
 def render_network_image(
     frame: FrameSnapshot,
     style: RenderStyle | None = None,
