@@ -91,12 +91,13 @@ def throughput(args, data) -> None:
 
 
 # ------------------------------------------------------------------ BLAS threads in the window
-def window_stats(data_dir: str, seconds: float, size: str, blas_threads: str) -> tuple[int, float, float, str]:
+def window_stats(data_dir: str, seconds: float, size: str, blas_threads: str,
+                 *options: str) -> tuple[int, float, float, str]:
     """One `nnviz --exit-after --stats` run: (frames, fps, samples/s, quality)."""
     env = {**os.environ, "NNVIZ_BLAS_THREADS": blas_threads}
     env.pop("NNVIZ_DEBUG_STATE", None)
     command = [sys.executable, "-m", "nnviz", "--data", data_dir, "--size", size, "--no-vsync", "--seed", "0",
-               "--exit-after", f"{seconds:g}", "--stats"]
+               "--exit-after", f"{seconds:g}", "--stats", *options]
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp, timeout=seconds + 120)
     lines = result.stdout.strip().splitlines()
@@ -200,12 +201,49 @@ def frame_table(args, data) -> None:
     print(flush=True)
 
 
+#: (label, window size, options) of the quality comparison, run in turn, round after round.
+QUALITY_RUNS = (
+    ("784-16-16-10, --quality high", "1280x720", ("--quality", "high")),
+    ("784-16-16-10, --quality fast", "1280x720", ("--quality", "fast")),
+    ("784-128-128-10, --quality high", "1280x720", ("--quality", "high", "--layers", "784,128,128,10")),
+    ("784-128-128-10, --quality fast", "1280x720", ("--quality", "fast", "--layers", "784,128,128,10")),
+    ("784-16-16-10, --quality high", "1920x1080", ("--quality", "high")),
+    ("784-16-16-10, --quality fast", "1920x1080", ("--quality", "fast")),
+)
+
+
+def quality(args, data) -> None:
+    """The window in smooth mode under each quality profile, beside the headless trainer, in one run."""
+    headless = []
+    results: dict[int, list[tuple[int, float, float, str]]] = {i: [] for i in range(len(QUALITY_RUNS))}
+    load_before = load_average()
+    for round_ in range(args.rounds):
+        order = range(len(QUALITY_RUNS)) if round_ % 2 == 0 else reversed(range(len(QUALITY_RUNS)))
+        for index in order:
+            label, size, options = QUALITY_RUNS[index]
+            results[index].append(window_stats(args.data, args.seconds, size, "1", *options))
+            print(f"  round {round_ + 1}, {label} at {size}: {results[index][-1]}", file=sys.stderr, flush=True)
+        headless.append(headless_rate(data, 5.0))
+    base = statistics.median(headless)
+    print(f"window, smooth mode, {args.rounds} rounds of `nnviz --exit-after {args.seconds:g} --stats` per row "
+          f"(rows in turn, reversed every other round); headless trainer (784-16-16-10, default threads) "
+          f"{base:,.0f} samples/s (median of {len(headless)}); load average {load_before} before, "
+          f"{load_average()} after, {os.cpu_count()} cores\n")
+    print("| window | size | fps (median) | training samples/s (median) | of headless |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for index, (label, size, _) in enumerate(QUALITY_RUNS):
+        fps = statistics.median(r[1] for r in results[index])
+        rate = statistics.median(r[2] for r in results[index])
+        print(f"| {label} | {size} | {fps:.1f} | {rate:,.0f} | {rate / base:.0%} |")
+    print(flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="MNIST directory")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--size", default="1280x720")
-    parser.add_argument("--parts", default="throughput,threads,train,frames", help="comma-separated")
+    parser.add_argument("--parts", default="throughput,threads,train,frames,quality", help="comma-separated")
     parser.add_argument("--blas-threads", default="1,2", help="threads, train: the counts compared, comma-separated")
     parser.add_argument("--rounds", type=int, default=3, help="threads, train: runs per count")
     args = parser.parse_args()
@@ -219,6 +257,8 @@ def main() -> int:
         headless_threads(args)
     if "frames" in parts:
         frame_table(args, data)
+    if "quality" in parts:
+        quality(args, data)
     return 0
 
 

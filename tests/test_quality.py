@@ -112,11 +112,11 @@ def test_slow_frames_draw_the_scene_smaller_and_fast_ones_grow_it_back(make_core
     for _ in range(60):
         core.record_frame_cost(0.01)  # slow on this thread's CPU: a smaller scene would not help
     assert core.resolution.scale == 1.0
-    assert core.budget.draw_seconds == pytest.approx(0.01, rel=0.01)  # training gets what the CPU leaves
+    assert core.budget.cpu_seconds == pytest.approx(0.01, rel=0.01)  # training gets what the CPU leaves
     for _ in range(60):
         core.record_frame_cost(0.2, cpu_seconds=0.01)  # waiting 190 ms for the rasteriser: too many pixels
     assert core.resolution.scale == core.quality.min_scale == 0.5
-    assert core.budget.draw_seconds == pytest.approx(0.01, rel=0.01)
+    assert core.budget.cpu_seconds == pytest.approx(0.01, rel=0.01)
     small = _render(core)
     assert core.scene_target.size == (240, 135) and small.shape == full.shape  # the window's size still
     mse = np.mean((full - small.astype(float)) ** 2)

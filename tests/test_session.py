@@ -136,6 +136,16 @@ def test_frame_budget_keeps_the_frame_rate():
     assert budget.training_seconds(True) == MAX_SPEED_BUDGET
 
 
+def test_training_gets_what_the_drawing_threads_own_work_leaves():
+    budget = FrameBudget(30)
+    for _ in range(200):
+        budget.record_draw(0.03, cpu_seconds=0.01)  # 20 ms of each frame waiting for the rasteriser
+    assert budget.training_seconds(False) == pytest.approx(1 / 30 * 0.85 - 0.01, abs=1e-4)
+    for _ in range(200):
+        budget.record_draw(0.12, cpu_seconds=0.01)  # far over: training still keeps its share of the frame
+    assert budget.training_seconds(False) == pytest.approx(0.25 * 0.12, rel=0.01)
+
+
 def test_selection_text_counts_the_lines_the_renderer_draws():
     from nnviz.app.hud_text import selection_lines, weights_shown
     from nnviz.engine.frame import FrameSnapshot

@@ -300,7 +300,7 @@ class AppCore:
         threads run meanwhile, and the time spent waiting for them says the frame is over budget in
         pixels, which a lower resolution helps and less training would not."""
         cpu_seconds = seconds if cpu_seconds is None else min(cpu_seconds, seconds)
-        self.budget.record_draw(cpu_seconds)
+        self.budget.record_draw(seconds, cpu_seconds)
         self.resolution.record(cpu_seconds, seconds - cpu_seconds)
 
     def _update_style(self) -> None:
@@ -942,7 +942,8 @@ class AppCore:
             "messages": session.current_messages(),
             "fps": self.rates.fps,
             "quality": self.quality_label,
-            "draw_ms": 1000.0 * self.budget.draw_seconds,  # smoothed CPU time of drawing and showing a frame
+            "draw_ms": 1000.0 * self.budget.draw_seconds,  # smoothed: drawing and showing a frame, waits included
+            "draw_cpu_ms": 1000.0 * self.budget.cpu_seconds,  # of it, the app thread's work
             "raster_wait_ms": 1000.0 * (self.resolution.waiting or 0.0),  # smoothed time waiting for the rasteriser
             "render_ms": 1000.0 * self.draw_seconds,  # the last render() alone (CPU: on a GPU it is all of it)
             "panel_ms": 1000.0 * self.panel_seconds,

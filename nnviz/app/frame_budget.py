@@ -25,17 +25,23 @@ class FrameBudget:
 
     def __init__(self, target_fps: float = 60.0):
         self.target_fps = target_fps
-        self.draw_seconds = 0.0
+        self.draw_seconds = 0.0  # wall clock, waiting for the rasteriser or GPU included
+        self.cpu_seconds = 0.0  # of it, the app thread's own work
 
     @property
     def frame_period(self) -> float:
         return 1.0 / self.target_fps
 
-    def record_draw(self, seconds: float) -> None:
+    def record_draw(self, seconds: float, cpu_seconds: float | None = None) -> None:
+        """A frame's drawing: wall-clock seconds, and of them the app thread's CPU time (None: all)."""
+        cpu = seconds if cpu_seconds is None else min(cpu_seconds, seconds)
         self.draw_seconds += SMOOTHING * (seconds - self.draw_seconds)
+        self.cpu_seconds += SMOOTHING * (cpu - self.cpu_seconds)
 
     def training_seconds(self, max_speed: bool) -> float:
         if max_speed:
             return max(MAX_SPEED_BUDGET, MAX_SPEED_DRAW_RATIO * self.draw_seconds)
-        spare = self.frame_period * (1.0 - HEADROOM) - self.draw_seconds
+        # Training runs while the rasteriser (or GPU) works: what the thread's own drawing work leaves of
+        # the frame is its to use; the share of the whole drawing time keeps it going when frames are slow.
+        spare = self.frame_period * (1.0 - HEADROOM) - self.cpu_seconds
         return max(spare, MIN_SHARE_OF_DRAW * self.draw_seconds, MIN_BUDGET)
