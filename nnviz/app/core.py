@@ -712,8 +712,7 @@ class AppCore:
 
     def _toggle_hud(self) -> None:
         self.view.hud_visible = not self.view.hud_visible
-        self._update_open_area()
-        self.rig.reframe_if_home(self._aspect())
+        self._update_open_area()  # no reframing: U is for a clean screenshot of the view as it is
 
     def _update_open_area(self) -> None:
         """Home and F frame the network where no panel covers it (the whole view with the HUD hidden)."""
