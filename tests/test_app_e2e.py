@@ -134,16 +134,18 @@ def test_u_hides_the_hud_for_a_clean_screenshot(app):
     app.key("p")
     with_hud = app.wait_for(lambda s: s["last_screenshot"], what="screenshot")["last_screenshot"]
     app.key("u")
-    app.wait_for(lambda s: not s["hud_visible"], what="HUD hidden")
-    app.key("p")
-    without = app.wait_for(lambda s: s["last_screenshot"] != with_hud, what="second screenshot")["last_screenshot"]
-    from nnviz.engine.image_io import load_png
+    try:
+        app.wait_for(lambda s: not s["hud_visible"], what="HUD hidden")
+        app.key("p")
+        without = app.wait_for(lambda s: s["last_screenshot"] != with_hud, what="second screenshot")["last_screenshot"]
+        from nnviz.engine.image_io import load_png
 
-    # The top-left corner holds the stats panel's text only while the HUD shows.
-    corner_with, corner_without = load_png(with_hud)[10:60, 10:200], load_png(without)[10:60, 10:200]
-    assert corner_with.max() > 150 and corner_without.max() < corner_with.max()
-    app.key("u")
-    app.wait_for(lambda s: s["hud_visible"], what="HUD back")
+        # The top-left corner holds the stats panel's text only while the HUD shows.
+        corner_with, corner_without = load_png(with_hud)[10:60, 10:200], load_png(without)[10:60, 10:200]
+        assert corner_with.max() > 150 and corner_without.max() < corner_with.max()
+    finally:  # the tests after this one need the HUD
+        app.key("u")
+        app.wait_for(lambda s: s["hud_visible"], what="HUD back")
 
 
 def test_help_overlay_is_drawn_over_the_scene_and_esc_closes_it(app):
