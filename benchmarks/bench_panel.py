@@ -64,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nnviz.errors import NnvizError  # noqa: E402
 from nnviz.model.config import TrainConfig  # noqa: E402
+from nnviz.testing.synthetic_data import striped_dataset  # noqa: E402
 
 SMALL, LARGE = (784, 16, 16, 10), (784, 512, 512, 10)
 EDITS = (
@@ -91,20 +92,9 @@ def load_average() -> str:
 
 
 # ---------------------------------------------------------------- data
-def synthetic_dataset(n_train=6000, n_test=10_000, seed=0):
-    """Digit-sized noise with a bright stripe per class: as many test images as MNIST's, so evaluations cost alike."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
-        for c in range(10):
-            images[labels == c, 2 * c + 3: 2 * c + 6, :] = 255
-        return images, labels
-
-    (train_x, train_y), (test_x, test_y) = split(n_train), split(n_test)
-    return types.SimpleNamespace(train_images=train_x, train_labels=train_y, test_images=test_x,
-                                 test_labels=test_y, class_names=tuple("0123456789"))
+def synthetic_dataset():
+    """As many test images as MNIST's, so evaluations cost alike."""
+    return striped_dataset(6000, 10_000)
 
 
 def dataset(data_dir: str | None, synthetic: bool):

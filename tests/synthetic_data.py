@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
+
+from nnviz.testing.synthetic_data import striped_dataset
 
 
 def seven() -> np.ndarray:
@@ -19,16 +19,6 @@ def seven() -> np.ndarray:
 
 def synthetic_dataset(n_train=640, n_test=200, seed=0):
     """Learnable stripes per class; test image 0 is a seven labelled 7."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
-        for c in range(10):
-            images[labels == c, 2 * c + 3: 2 * c + 6, :] = 255
-        return images, labels
-
-    (train_x, train_y), (test_x, test_y) = split(n_train), split(n_test)
-    test_x[0], test_y[0] = seven(), 7
-    return types.SimpleNamespace(train_images=train_x, train_labels=train_y, test_images=test_x,
-                                 test_labels=test_y, class_names=tuple("0123456789"))
+    data = striped_dataset(n_train, n_test, seed)
+    data.test_images[0], data.test_labels[0] = seven(), 7
+    return data
