@@ -155,7 +155,7 @@ class NetworkEditor:
                              f"test accuracy {before:.2%} -> {self._accuracy_after_edit():.2%}")
 
     def add_not_a_digit(self) -> None:
-        self.session.add_not_a_digit(self._reshaped)
+        self.session.add_not_a_digit(self._on_reshape)
 
     def _edit(self, edit, *arguments) -> bool:
         session, trainer = self.session, self.session.trainer
@@ -172,11 +172,8 @@ class NetworkEditor:
             session.say(f"not changed: {message.removeprefix('not changed: ')}")
             return False
         session.say(f"{result.message}; now {format_layers(result.config.layers)}")
-        self._reshaped(result)
-        return True
-
-    def _reshaped(self, result) -> None:
         self._on_reshape(result)
+        return True
 
     def _accuracy_after_edit(self) -> float:
         return self.session.trainer.test_accuracy  # session.apply_edit has just measured it
