@@ -159,3 +159,21 @@ def test_a_window_frame_draws_hands_the_frame_over_then_trains_then_finishes(mak
                          lambda: calls.append(("present", trainer.samples_seen)))
     assert calls[0] == ("flush", before)  # the scene goes to the rasteriser before this frame trains
     assert calls[1][0] == "present" and calls[1][1] > before  # and is shown after
+
+
+def test_the_time_the_overlays_take_to_rasterise_is_used_for_more_training(make_core):
+    core = make_core(quality="fast", samples=None, paused=False)
+    given = []
+    train_more = core.session.train_more
+    core.session.train_more = lambda seconds: given.append(seconds) or train_more(seconds)
+    core.draw_then_train(lambda: None, lambda: None)
+    assert given == []  # nothing known yet about the overlays
+    for _ in range(40):
+        core.record_swap_wait(0.04)  # each swap waited 40 ms for the overlays' pixels
+    core.draw_then_train(lambda: None, lambda: None)
+    assert given and given[-1] == pytest.approx(0.5 * 0.04, rel=0.05)
+    session, trainer = core.session, core.session.trainer
+    before = trainer.samples_seen
+    assert session.train_more(0.01) > 0 and trainer.samples_seen > before
+    session.change_speed(-1)  # a set number of batches a frame: train_frame's alone to give
+    assert session.train_more(0.01) == 0

@@ -55,6 +55,11 @@ MIN_THRESHOLD = 0.005
 #: Frame and training rates are averaged over about this long.
 RATE_WINDOW_SECONDS = 0.5
 LEFT, RIGHT = "left", "right"  # mouse buttons
+#: Training fills this share of the time the overlays are expected to take to rasterise (the rest is margin,
+#: so the frame does not wait on training instead), when that is at least MIN_EXTRA_TRAINING seconds.
+OVERLAY_TRAINING_SHARE = 0.5
+MIN_EXTRA_TRAINING = 0.002
+OVERLAY_SMOOTHING = 0.2
 
 
 class Host(Protocol):
@@ -170,6 +175,8 @@ class AppCore:
         self.recorder: LiveRecording | None = None  # while F9 records
         self.draw_seconds = 0.0  # what the last render() cost, wall clock
         self.draw_cpu_seconds = 0.0  # of it, this thread's CPU time (the rest: waiting for the rasteriser)
+        self._overlay_wait = 0.0  # smoothed time the overlays take to rasterise after they are handed over
+        self._trained_while_overlaid = 0.0
         self._screenshot_requested = False
         self.panel_seconds = 0.0  # what drawing the control panel cost in the last frame
         self._clock = clock
@@ -202,7 +209,20 @@ class AppCore:
         if drawn:
             self._render_overlays()
             present()
+            flush()
+            # The overlays' pixels and the swap take time the thread would spend waiting: train in most of it.
+            extra = OVERLAY_TRAINING_SHARE * self._overlay_wait
+            start = self._clock()
+            if extra >= MIN_EXTRA_TRAINING:
+                self.session.train_more(extra)
+            self._trained_while_overlaid = self._clock() - start
         self.rates.count(self.session.trainer.samples_seen)
+
+    def record_swap_wait(self, seconds: float) -> None:
+        """How long the window's buffer swap waited (for the overlays' pixels): with the training done just
+        before it, what the overlays took to rasterise; smoothed, it sizes the next frame's extra training."""
+        taken = seconds + self._trained_while_overlaid
+        self._overlay_wait += OVERLAY_SMOOTHING * (taken - self._overlay_wait)
 
     def _advance(self) -> None:
         now = self._clock()

@@ -250,6 +250,21 @@ class TrainingSession:
         self._report_divergence()
         return done
 
+    def train_more(self, budget_seconds: float) -> int:
+        """More of this frame's training, in time the frame would otherwise spend waiting for its pixels.
+
+        Only while training runs at the frame rate's pace (smooth mode, speed "auto"): a set number of
+        batches per frame, or the rest of an epoch, is train_frame's to give."""
+        if (not self.can_train or not self.timeline.live or self.paused or self.max_speed
+                or self.finishing_epoch or self.batches_per_frame is not None):
+            return 0
+        trainer = self.trainer
+        before = trainer.samples_seen
+        done = trainer.train_for(budget_seconds)
+        self._trained_last_frame += max(trainer.samples_seen - before, 0)  # the next evaluation slice keeps pace
+        self._report_divergence()
+        return done
+
     def step_batch(self) -> int:
         if not self.can_train or not self.timeline.live:
             return 0

@@ -77,8 +77,9 @@ class NnvizWindow(pyglet.window.Window):
         # The swap is part of what a frame costs (a software renderer copies the image here).
         start, cpu_start = time.perf_counter(), time.thread_time()
         super().flip()
-        self.core.record_frame_cost(self._shown_seconds + time.perf_counter() - start,
-                                    self._shown_cpu_seconds + time.thread_time() - cpu_start)
+        seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu_start
+        self.core.record_frame_cost(self._shown_seconds + seconds, self._shown_cpu_seconds + cpu_seconds)
+        self.core.record_swap_wait(max(seconds - cpu_seconds, 0.0))
 
     # ------------------------------------------------------------ input
     def on_key_press(self, symbol, modifiers):
