@@ -76,7 +76,9 @@ def test_adding_a_neuron_while_training_keeps_the_accuracy_and_training_goes_on(
     # measured at the edit: in the panel's drawing, after that frame's training. `before` holds the accuracy of
     # a network up to 10,000 samples older, so the fair reference is the unedited network at the very batch of
     # the edit, trained again here.
-    unedited = _replayed_test_accuracy(mnist_dir, after["batches_trained"])
+    # The frame may train again after the panel's edit (in the overlays' rasterisation time): the edit's batch.
+    assert before["batches_trained"] <= after["last_edit_batches"] <= after["batches_trained"]
+    unedited = _replayed_test_accuracy(mnist_dir, after["last_edit_batches"])
     assert after["test_accuracy"] == pytest.approx(unedited, abs=1e-9), (
         f"the edit changed the test accuracy from {unedited} to {after['test_accuracy']} "
         f"(last measured before it: {before['test_accuracy']})")

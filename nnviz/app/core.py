@@ -943,6 +943,7 @@ class AppCore:
             "optimizer": trainer.config.optimizer,
             "batch_size": trainer.config.batch_size,
             "test_accuracy": session.test_accuracy,
+            "last_edit_batches": self.editor.last_edit_batches,
             "panel": None if self.panel is None else {
                 "visible": self.panel.visible, "rect": list(self.panel.rect()),
                 "typing": self.panel.typing,

@@ -30,6 +30,7 @@ class NetworkEditor:
         self.perform = perform  # the app core's actions (pause, step, reset behave as their keys do)
         self._selected = selected  # (layer, index) of the selected neuron, if any
         self._on_reshape = on_reshape
+        self.last_edit_batches: int | None = None  # batches trained when the last change of shape took effect
 
     # ------------------------------------------------------- what is shown
     @property
@@ -171,6 +172,7 @@ class NetworkEditor:
             message = for_command_line(error) if isinstance(error, ConfigError) else str(error)
             session.say(f"not changed: {message.removeprefix('not changed: ')}")
             return False
+        self.last_edit_batches = trainer.batches_trained
         session.say(f"{result.message}; now {format_layers(result.config.layers)}")
         self._on_reshape(result)
         return True
