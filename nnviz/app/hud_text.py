@@ -59,9 +59,9 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
     speed = session.batches_per_frame
     lines = [
         f"nnviz  {'-'.join(map(str, trainer.network.layer_sizes))}  {session.dataset_title}",
-        f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}  {quality}".rstrip(),
+        f"{running:<12} {fps:5.1f} fps   speed {'auto' if speed is None else f'{speed} b/f'}",
         now.where,
-        f"samples/s  {samples_per_second:,.0f}",
+        f"samples/s  {samples_per_second:<9,.0f} {quality}".rstrip(),  # the quality profile: what frames cost
         f"loss       {_figure(now.loss, '.4f')}",
         f"train acc  {_figure(now.train_accuracy, '.2%')}",
         f"test acc   {_figure(now.test_accuracy, '.2%')}",
@@ -69,8 +69,8 @@ def stats_lines(session: TrainingSession, fps: float, samples_per_second: float,
         f"activation {describe_activations(config)}  out {config.output}",
         f"weights: {colormap}, " + (f"|w| < {threshold:.3g} hidden" if threshold else "all shown"),
     ]
-    if compact:
-        lines = lines[:3] + [lines[4], lines[6]]
+    if compact:  # no samples/s line: the profile goes beside the test accuracy
+        lines = lines[:3] + [lines[4], f"{lines[6]}  {quality}".rstrip()]
     if key_hints:
         lines.append("H: help")
     if session.status != "ready":
