@@ -812,18 +812,18 @@ class AppCore:
 
     # ------------------------------------------------------ analysis panels
     def _toggle_confusion(self) -> None:
-        view = self.view
-        view.confusion_visible = not view.confusion_visible
-        if view.confusion_visible:
-            self.session.say("confusion matrix: click a cell for a test digit of that kind"
-                             + ("" if view.hud_visible else " (U shows the HUD)"))
+        self._toggle_analysis_panel("confusion_visible", "confusion matrix: click a cell for a test digit of that kind")
 
     def _toggle_gallery(self) -> None:
+        self._toggle_analysis_panel("gallery_visible", "receptive fields: click a tile to select its neuron")
+
+    def _toggle_analysis_panel(self, flag: str, hint: str) -> None:
+        """Show or hide a HUD panel (ViewState.`flag`); on showing, say how to use it (and that U shows the HUD)."""
         view = self.view
-        view.gallery_visible = not view.gallery_visible
-        if view.gallery_visible:
-            self.session.say("receptive fields: click a tile to select its neuron"
-                             + ("" if view.hud_visible else " (U shows the HUD)"))
+        shown = not getattr(view, flag)
+        setattr(view, flag, shown)
+        if shown:
+            self.session.say(hint + ("" if view.hud_visible else " (U shows the HUD)"))
 
     def _panels(self) -> tuple[tuple[float, float, float, float] | None, hud_layout.GalleryGrid | None]:
         """The confusion panel's rect and the gallery's grid as on screen now; None for one not shown."""

@@ -104,7 +104,6 @@ class Hud:
         self._help_widths = {id(lab): char_width * max(map(len, lab.text.splitlines()))
                              for lab in (self.help, *self.help_columns)}
         self.panels = AnalysisPanels(self.batch)  # G and V: hidden until their state comes
-        self._stats_shown_at = -math.inf
         self.resize(width, height)
 
     # ---------------------------------------------------------------- layout
@@ -179,9 +178,7 @@ class Hud:
         # Laying text out costs milliseconds: labels change only when their text
         # does, and the ever-changing stats at most STATS_REFRESH_SECONDS apart.
         stats = "\n".join(state.lines)
-        now = time.monotonic()
-        if stats != self.stats.text and now - self._stats_shown_at >= self.stats_refresh_seconds:
-            self._stats_shown_at = now
+        if stats != self.stats.text and self._due("stats"):
             self.stats.text = stats
             self._layout_stats()
         self._update_digit(state)
