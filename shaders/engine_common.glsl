@@ -1,10 +1,20 @@
 // Shared by spheres.vert and lines.vert (included by nnviz.engine.shader_library).
 // Everything per neuron or per line lives in textures indexed linearly
-// (nnviz/engine/gpu_arrays.py), so draws need no vertex buffers. Constants
+// (nnviz/engine/gpu_arrays.py), so draws need no vertex data. Constants
 // such as MAX_LAYERS and the ring bands are #defined by Python
 // (nnviz/engine/rules.py) above this point.
 
 uniform sampler2D u_neurons;                  // RGBA32F: xyz world position, w layout radius
+
+// Quads drawn by nnviz/engine/quads.py (indexed, not instanced): which quad this vertex is a corner of,
+// and which corner (0..3, in triangle-strip order).
+int quad_index() {
+    return gl_VertexID / QUAD_VERTICES;
+}
+
+int quad_corner() {
+    return gl_VertexID % QUAD_VERTICES;
+}
 
 ivec2 linear_texel(int width, int index) {
     return ivec2(index % width, index / width);

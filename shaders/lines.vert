@@ -1,5 +1,5 @@
 #version 330 core
-// One screen-space quad per visible line (instanced, no vertex buffers).
+// One screen-space quad per visible line (nnviz/engine/quads.py: no vertex data).
 // Which lines are visible, and which neurons each joins, come from textures
 // filled by nnviz/engine/network_renderer.py: the shader assumes no topology.
 #include "engine_common.glsl"
@@ -31,8 +31,9 @@ void cull() {
 void main() {
     // Which lines are drawn, how opaque and how wide, is decided on the CPU (rules.drawn_lines):
     // the vertex stage runs only for lines that will show.
-    int line = fetch_ivec4(u_visible_lines, gl_InstanceID).x;
-    vec4 style = fetch_vec4(u_line_style, gl_InstanceID);
+    int drawn = quad_index();
+    int line = fetch_ivec4(u_visible_lines, drawn).x;
+    vec4 style = fetch_vec4(u_line_style, drawn);
     float opacity = style.x;
     float drawn_width = style.y;
     ivec4 ends = fetch_ivec4(u_line_endpoints, line);
@@ -58,7 +59,8 @@ void main() {
 
     float half_extent = 0.5 * drawn_width + FEATHER;
 
-    vec2 corner = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1) * 2.0 - 1.0);
+    int corner_id = quad_corner();
+    vec2 corner = vec2(float(corner_id & 1), float(corner_id >> 1) * 2.0 - 1.0);
     vec4 end = corner.x < 0.5 ? a : b;
     end.xy += normal * corner.y * half_extent / half_viewport * end.w;
     gl_Position = end;

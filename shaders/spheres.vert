@@ -1,5 +1,5 @@
 #version 330 core
-// One camera-facing quad per neuron (instanced, no vertex buffers): the
+// One camera-facing quad per neuron (nnviz/engine/quads.py: no vertex data): the
 // fragment shader ray-casts the sphere inside it, plus the rings around it.
 #include "engine_common.glsl"
 
@@ -42,7 +42,7 @@ flat out float v_outer_dashed;
 flat out float v_glow;                // selection / hover highlight strength
 
 void main() {
-    int neuron = gl_InstanceID;
+    int neuron = quad_index();
     bool is_input = neuron < u_input_count;
     vec4 position_radius = fetch_vec4(u_neurons, neuron);
     vec4 state = fetch_vec4(u_neuron_state, neuron);
@@ -92,7 +92,8 @@ void main() {
     vec3 facing = normalize(-v_center);
     vec3 right = normalize(cross(vec3(0.0, 1.0, 0.0), facing));
     vec3 up = cross(facing, right);
-    vec2 corner = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1)) * 2.0 - 1.0;
+    int corner_id = quad_corner();
+    vec2 corner = vec2(float(corner_id & 1), float(corner_id >> 1)) * 2.0 - 1.0;
     float extent = v_ring_unit * (v_outer_ring.a > 0.0 ? OUTER_RING_EXTENT : (v_inner_ring.a > 0.0 ? INNER_RING_EXTENT : SPHERE_EXTENT));
     v_view_position = v_center + (corner.x * right + corner.y * up) * extent;
     gl_Position = u_projection * vec4(v_view_position, 1.0);

@@ -1,4 +1,4 @@
-"""Draws a whole network in a constant number of instanced draw calls.
+"""Draws a whole network in a constant number of draw calls (one per kind of quad, nnviz/engine/quads.py).
 
 Per frame: `prepare(frame, style)` runs the CPU-side rules (which lines are
 visible, each sphere's size and colour position, per-matrix scales) and
@@ -19,11 +19,12 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from nnviz.engine import colormaps, rules
+from nnviz.engine import colormaps, quads, rules
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.gpu_arrays import LinearTexture, colormap_texture
 from nnviz.engine.gpu_resources import GpuResources
 from nnviz.engine.layout import NetworkLayout
+from nnviz.engine.quads import QuadDraw
 from nnviz.engine.shader_library import ShaderLibrary
 from nnviz.engine.style import RenderStyle
 
@@ -44,7 +45,7 @@ _LAYOUT_TEXTURES = ("u_neurons", "u_neuron_state", "u_line_endpoints", "u_line_v
 
 def engine_shaders(ctx: moderngl.Context) -> ShaderLibrary:
     """A shader library with the engine's rules defined for GLSL (share one to compile once)."""
-    return ShaderLibrary(ctx, defines=rules.glsl_defines())
+    return ShaderLibrary(ctx, defines={**rules.glsl_defines(), **quads.glsl_defines()})
 
 
 class NetworkRenderer:
@@ -54,8 +55,8 @@ class NetworkRenderer:
         self._shaders = shaders or engine_shaders(ctx)
         self._sphere_program = self._shaders.program("spheres.vert", "spheres.frag")
         self._line_program = self._shaders.program("lines.vert", "lines.frag")
-        self._sphere_vao = ctx.vertex_array(self._sphere_program, [])
-        self._line_vao = ctx.vertex_array(self._line_program, [])
+        self._sphere_quads = QuadDraw(ctx, self._sphere_program)
+        self._line_quads = QuadDraw(ctx, self._line_program)
         self.resources = GpuResources()
         self.resources.textures["u_weight_cmap"] = colormap_texture(ctx, colormaps.colormap_table(colormaps.DEFAULT_WEIGHT_COLORMAP))
         self.resources.textures["u_activation_cmap"] = colormap_texture(
@@ -191,14 +192,14 @@ class NetworkRenderer:
         ctx.depth_func = "<"
         framebuffer.depth_mask = True
         self.resources.bind(self._sphere_program)
-        self._sphere_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self.layout.num_neurons)
+        self._sphere_quads.render(self.layout.num_neurons)
         if self._drawn_count:
             ctx.enable_only(moderngl.DEPTH_TEST | moderngl.BLEND)
             ctx.blend_equation = moderngl.FUNC_ADD
             ctx.blend_func = moderngl.ONE, moderngl.ONE
             framebuffer.depth_mask = False
             self.resources.bind(self._line_program)
-            self._line_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self._drawn_count)
+            self._line_quads.render(self._drawn_count)
             framebuffer.depth_mask = True
 
     # -- what the last prepare() decided --------------------------------------
@@ -230,8 +231,8 @@ class NetworkRenderer:
 
     def release(self) -> None:
         self.resources.release()
-        self._sphere_vao.release()
-        self._line_vao.release()
+        self._sphere_quads.release()
+        self._line_quads.release()
         if self._owns_shaders:
             self._shaders.release()
 
