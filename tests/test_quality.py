@@ -177,3 +177,21 @@ def test_the_time_the_overlays_take_to_rasterise_is_used_for_more_training(make_
     assert session.train_more(0.01) > 0 and trainer.samples_seen > before
     session.change_speed(-1)  # a set number of batches a frame: train_frame's alone to give
     assert session.train_more(0.01) == 0
+
+
+def test_a_window_frame_trains_until_its_overlays_and_swap_would_end_it_a_period_after_it_was_due(make_core):
+    from nnviz.app.frame_budget import PACED_HEADROOM
+
+    now = [1000.0]
+    core = make_core(quality="fast", samples=None, paused=False, clock=lambda: now[0])
+    given = []
+    core.session.train_frame = lambda seconds: given.append(seconds) or 0
+    period = 1 / core.target_fps
+    for frame in range(60):
+        due = 1000.0 + frame * period
+        now[0] = due + 0.004  # the event loop started the frame 4 ms late
+        core.draw_then_train(lambda: None, lambda: None, due=due)
+        now[0] += 0.011  # overlays, the swap's wait
+        core.record_swap_wait(0.0)
+    # Training fills the frame to its deadline, counted from when it was due, less the 11 ms that follow it.
+    assert given[-1] == pytest.approx(period * (1 - PACED_HEADROOM) - 0.004 - 0.011, abs=2e-4)

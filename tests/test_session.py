@@ -146,6 +146,24 @@ def test_training_gets_what_the_drawing_threads_own_work_leaves():
     assert budget.training_seconds(False) == pytest.approx(0.25 * 0.12, rel=0.01)
 
 
+def test_a_paced_frame_trains_until_what_follows_training_would_end_it_at_its_deadline():
+    from nnviz.app.frame_budget import PACED_HEADROOM
+
+    budget = FrameBudget(30)
+    for _ in range(200):
+        budget.record_draw(0.03, cpu_seconds=0.01)
+        budget.record_finish(0.008)  # overlays and swap took 8 ms after training
+    deadline = (1 / 30) * (1 - PACED_HEADROOM)
+    budget.start_frame(100.0)
+    # 6 ms into the frame (events, the scene): training takes the rest up to 8 ms before the deadline,
+    # whatever the drawing cost (the unpaced rule would give 1/30 * 0.85 - 0.01).
+    assert budget.training_seconds(False, now=100.006) == pytest.approx(deadline - 0.006 - 0.008, abs=1e-6)
+    assert budget.training_seconds(False) == pytest.approx(1 / 30 * 0.85 - 0.01, abs=1e-4)
+    budget.start_frame(200.0)
+    assert budget.training_seconds(False, now=200.030) == pytest.approx(0.25 * 0.03, rel=0.01)  # past it: the floor
+    assert budget.training_seconds(True, now=200.006) == budget.training_seconds(True)  # max speed is not paced
+
+
 def test_selection_text_counts_the_lines_the_renderer_draws():
     from nnviz.app.hud_text import selection_lines, weights_shown
     from nnviz.engine.frame import FrameSnapshot

@@ -177,6 +177,7 @@ class AppCore:
         self.draw_cpu_seconds = 0.0  # of it, this thread's CPU time (the rest: waiting for the rasteriser)
         self._overlay_wait = 0.0  # smoothed time the overlays take to rasterise after they are handed over
         self._trained_while_overlaid = 0.0
+        self._trained_until: float | None = None  # when this frame's training ended (draw_then_train)
         self._screenshot_requested = False
         self.panel_seconds = 0.0  # what drawing the control panel cost in the last frame
         self._clock = clock
@@ -195,19 +196,27 @@ class AppCore:
         self.render()
         self.rates.count(self.session.trainer.samples_seen)
 
-    def draw_then_train(self, flush: Callable[[], None], present: Callable[[], None]) -> None:
+    def draw_then_train(self, flush: Callable[[], None], present: Callable[[], None],
+                        due: float | None = None) -> None:
         """One frame for a window: draw the scene, `flush` it (to the GPU, or to a software rasteriser's
         threads), train while it is being rasterised, then draw the overlays and `present`.
 
         On a software renderer the rasteriser's threads and the trainer then work at the same time on
         different cores instead of taking turns. The scene shows the state before this frame's training.
+        The frame is paced (FrameBudget.start_frame): training stops when what is left of the frame
+        (overlays, the swap) would end it at its deadline, a frame period after `due` (when the frame
+        was due; default now); record_swap_wait, after the swap, says how long that took.
         """
+        now = self._clock()
+        self.budget.start_frame(now if due is None else min(due, now))
+        self._trained_while_overlaid = 0.0
         self._advance()
         drawn = self._render_scene()
         flush()
-        self._train()
+        self._train(paced=True)
+        self._trained_until = self._clock()
         if drawn:
-            self._render_overlays()
+            self._render_overlays(flush)
             present()
             flush()
             # The overlays' pixels and the swap take time the thread would spend waiting: train in most of it.
@@ -223,6 +232,8 @@ class AppCore:
         before it, what the overlays took to rasterise; smoothed, it sizes the next frame's extra training."""
         taken = seconds + self._trained_while_overlaid
         self._overlay_wait += OVERLAY_SMOOTHING * (taken - self._overlay_wait)
+        if self._trained_until is not None:
+            self.budget.record_finish(self._clock() - self._trained_until)
 
     def _advance(self) -> None:
         now = self._clock()
@@ -233,9 +244,10 @@ class AppCore:
         if session.timeline.replaying and not session.timeline.advance(dt):
             session.say("replay finished: End returns to live, X trains on from here")
 
-    def _train(self) -> None:
+    def _train(self, paced: bool = False) -> None:
         session = self.session
-        session.train_frame(self.budget.training_seconds(session.max_speed or session.finishing_epoch))
+        now = self._clock() if paced else None
+        session.train_frame(self.budget.training_seconds(session.max_speed or session.finishing_epoch, now))
 
     def render(self) -> None:
         """Draw the current state into the target (skipped while the framebuffer has no area)."""
@@ -271,13 +283,18 @@ class AppCore:
         self.draw_seconds, self.draw_cpu_seconds = self._clock() - start, time.thread_time() - cpu_start
         return True
 
-    def _render_overlays(self) -> None:
-        """What goes over the scene at the window's resolution: the scaled scene itself, the HUD, the panel."""
+    def _render_overlays(self, flush: Callable[[], None] | None = None) -> None:
+        """What goes over the scene at the window's resolution: the scaled scene itself, the HUD, the panel.
+
+        `flush` hands the scaled scene to the rasteriser before the HUD and panel are laid out, so a
+        software renderer fills its pixels meanwhile."""
         start, cpu_start = self._clock(), time.thread_time()
         target = self._target()
         if self.scene_target is not None and self._scaled:
             target.use()
             self.upscaler.draw(self.scene_target.texture)  # on a software renderer this waits for the scene
+            if flush is not None:
+                flush()
         else:
             target.use()
         if self.overlay is not None:
@@ -316,9 +333,8 @@ class AppCore:
         """What drawing and showing the frame cost (the window adds its buffer swap), in wall-clock time,
         and of it the CPU time of this thread (None: all of it).
 
-        Training gets what the CPU work leaves of the frame: on a software renderer the rasteriser's
-        threads run meanwhile, and the time spent waiting for them says the frame is over budget in
-        pixels, which a lower resolution helps and less training would not."""
+        The time spent waiting for a software renderer's threads says the frame is over budget in
+        pixels, which a lower resolution helps (see ResolutionScaler)."""
         cpu_seconds = seconds if cpu_seconds is None else min(cpu_seconds, seconds)
         self.budget.record_draw(seconds, cpu_seconds)
         self.resolution.record(cpu_seconds, seconds - cpu_seconds)

@@ -13,6 +13,7 @@ from pyglet.window import key, mouse
 
 from nnviz.app import keymap
 from nnviz.app.core import LEFT, RIGHT, AppCore
+from nnviz.app.frame_pacer import FramePacer
 from nnviz.app.hud import Hud
 from nnviz.errors import NnvizError
 from nnviz.resources import asset_path
@@ -47,18 +48,28 @@ class NnvizWindow(pyglet.window.Window):
         self.target_fps = self.core.target_fps  # the profile's when none was asked for
         self._debug_path = os.environ.get(DEBUG_STATE_ENV)
         self._shown_seconds = self._shown_cpu_seconds = 0.0
+        self._frame_due: float | None = None  # when the frame being drawn was due (FramePacer)
         self.stats = stats  # told of every frame: nnviz.commands.window.RunStats, for --stats
 
     def run(self, exit_after: float | None = None) -> None:
         """The event loop, until the window closes; exit_after: close it after that many seconds."""
         if exit_after is not None:
             pyglet.clock.schedule_once(lambda dt: self.dispatch_event("on_close"), exit_after)
-        pyglet.app.run(1.0 / self.target_fps)
+        self._pacer = FramePacer(self.target_fps, time.perf_counter())
+        pyglet.clock.schedule_once(self._next_frame, 0.0)
+        pyglet.app.run(None)  # frames are scheduled by the pacer, one at a time
+
+    def _next_frame(self, dt: float) -> None:
+        if self.has_exit:
+            return
+        self._frame_due = self._pacer.due
+        self.draw(dt)
+        pyglet.clock.schedule_once(self._next_frame, self._pacer.next_delay(time.perf_counter()))
 
     # ------------------------------------------------------------ frames
     def on_draw(self) -> None:
         core = self.core
-        core.draw_then_train(_flush, self._present)
+        core.draw_then_train(_flush, self._present, due=self._frame_due)
         if self.stats is not None:
             self.stats.count(core.session.trainer.samples_seen, core.session.dataset is not None)
         if self._debug_path:

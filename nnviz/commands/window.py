@@ -68,6 +68,11 @@ def run_app(args: argparse.Namespace) -> int:
         raise NnvizError(f"--screenshot-dir {args.screenshot_dir}: not writable")
     check_drawable(config.layers)
     threads = blas_threads(default=WINDOW_BLAS_THREADS)  # the trainer's, beside the rasteriser's on the same cores
+    import pyglet
+
+    # pyglet would ask the driver for errors after every GL call it makes (the HUD's: ~120 a frame), which
+    # costs the drawing thread time a frame and stops a GL command queue; moderngl still reports its own.
+    pyglet.options["debug_gl"] = False
     try:
         # pyglet.window needs a display as soon as it is imported.
         from nnviz.app.window import NnvizWindow
