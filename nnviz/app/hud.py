@@ -20,7 +20,7 @@ from nnviz.app.hud_state import HudState, TimelineState
 from nnviz.app.hud_colors import BUTTON_COLOR, PANEL_COLOR, TEXT_COLOR
 from nnviz.app.timeline import axis_fraction, bar_rect
 
-PLOT_REFRESH_SECONDS = 0.5
+PLOT_REFRESH_SECONDS = 1.0
 MIN_HELP_SCALE = 0.3  # of FONT_SIZE: the help's type shrinks to fit a small window, to this at most
 FONT = ("DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace")
 FONT_SIZE = 11
