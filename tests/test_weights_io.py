@@ -9,6 +9,7 @@ from nnviz.errors import NnvizError
 from nnviz.model.config import TrainConfig
 from nnviz.model.network import Network, initialize
 from nnviz.model.weights_io import load_weights, save_weights
+from nnviz.safe_files import Replaceable
 from npz_helpers import rewrite_npz
 
 CONFIG = TrainConfig(layers=(784, 16, 16, 10), activation="relu", learning_rate=0.01, seed=5)
@@ -107,8 +108,10 @@ def test_save_is_atomic_and_checks_the_target(saved, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(NnvizError, match="already exists; not overwriting it"):
+        save_weights(path, network, CONFIG)  # replaced only when the caller says so
     with pytest.raises(NnvizError, match="cannot write: No space left on device"):
-        save_weights(path, network, CONFIG)
+        save_weights(Replaceable(path), network, CONFIG)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sys
@@ -13,6 +14,7 @@ from typing import Callable, Iterable
 from nnviz.data import idx
 from nnviz.data.sources import DatasetSpec, IdxFile
 from nnviz.errors import NnvizError
+from nnviz.limits import MAX_DOWNLOAD_TIMEOUT_S, excerpt, gzip_size_limit
 
 MIRRORS_ENV = "NNVIZ_MIRRORS"
 TIMEOUT_ENV = "NNVIZ_DOWNLOAD_TIMEOUT"
@@ -54,7 +56,10 @@ def download_timeout() -> tuple[float, float]:
     except ValueError:
         seconds = 0.0
     if not seconds > 0:
-        raise NnvizError(f"{TIMEOUT_ENV}: {text!r} is not a positive number of seconds")
+        raise NnvizError(f"{TIMEOUT_ENV}: {excerpt(repr(text))} is not a positive number of seconds")
+    if not seconds <= MAX_DOWNLOAD_TIMEOUT_S:  # infinity too: the sockets take only finite timeouts
+        raise NnvizError(f"{TIMEOUT_ENV}: {excerpt(repr(text))} is more than a day; "
+                         f"at most {MAX_DOWNLOAD_TIMEOUT_S} seconds")
     return (seconds, seconds)
 
 
@@ -71,7 +76,7 @@ def download(spec: DatasetSpec, files: Iterable[IdxFile], cache: Path, *, mirror
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise NnvizError(f"{cache}: cannot create the download cache: {error.strerror or error}") from None
-    _remove_stale_parts(cache)
+    _remove_stale_parts(spec, cache, older_than=max(STALE_PART_SECONDS, 2 * wait[1]))
     for file in files:
         served_by = _download_file(file, urls, cache, wait, progress)
         # A mirror that served one file will most likely serve the next: asking
@@ -80,19 +85,51 @@ def download(spec: DatasetSpec, files: Iterable[IdxFile], cache: Path, *, mirror
         urls.insert(0, served_by)
 
 
-#: A temporary download this old belongs to no running nnviz: one that was killed mid-download.
-STALE_PART_SECONDS = 3600
+#: A temporary download untouched this long belongs to no running nnviz but to one killed mid-download:
+#: a live download writes every chunk it gets and gives up after the read timeout without one.
+STALE_PART_SECONDS = 300
+#: The temporary files of the downloads running in this process.
+_IN_PROGRESS: set[Path] = set()
 
 
-def _remove_stale_parts(cache: Path) -> None:
+def _remove_stale_parts(spec: DatasetSpec, cache: Path, older_than: float) -> None:
     """Our own leftovers in our own cache: a killed download cannot clean up after itself."""
     now = time.time()
-    for part in cache.glob(".*.part"):
-        try:
-            if now - part.stat().st_mtime > STALE_PART_SECONDS:
-                part.unlink()
-        except OSError:
-            pass  # gone already, or not ours to remove: harmless either way
+    for file in spec.files:
+        for part in cache.glob(f".{file.stem}.*.part"):  # named as _download_from names them
+            try:
+                if now - part.stat().st_mtime > older_than:
+                    part.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove: harmless either way
+
+
+@atexit.register
+def _remove_unfinished_downloads() -> None:
+    """A download on a daemon thread (the window's) is stopped at exit without running its ``finally``."""
+    for part in list(_IN_PROGRESS):
+        part.unlink(missing_ok=True)
+
+
+class _DownloadTooLarge(Exception):
+    """A mirror sent more than the file it was asked for can be."""
+
+
+class _CappedWriter:
+    """The file a download goes to, refusing to grow past ``limit`` bytes: a mirror whose response never
+    ends would otherwise fill the disk."""
+
+    def __init__(self, handle, limit: int):
+        self.handle, self.limit, self.written = handle, limit, 0
+
+    def write(self, chunk: bytes) -> int:
+        self.written += len(chunk)
+        if self.written > self.limit:
+            raise _DownloadTooLarge(f"sent more than {self.limit:,} bytes, more than the file can be")
+        return self.handle.write(chunk)
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 #: Called with (file name, bytes so far, total bytes) as a download goes.
@@ -154,11 +191,15 @@ def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, floa
     except OSError as error:
         raise NnvizError(f"{final.parent}: cannot write to the download cache: {error.strerror or error}") from None
     temp = Path(temp_name)
+    _IN_PROGRESS.add(temp)
     try:
         # True: pooch draws a tqdm bar on stderr once the server has answered.
         bar = _CallbackProgress(progress, f"{file.stem}.gz") if callable(progress) else progress
         downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=CHUNK_SIZE, timeout=wait)
-        downloader(url, str(temp), None)
+        with temp.open("wb") as handle:
+            downloader(url, _CappedWriter(handle, gzip_size_limit(file.raw_size)), None)
+        # The registry knows only the checksums of the uncompressed files (mirrors recompress them), so
+        # the download is inflated first: no further than the largest intact IDX file.
         raw = idx.decompress(temp.read_bytes())
         if not file.matches(raw):
             return "checksum mismatch (content differs from the original file)"
@@ -167,12 +208,13 @@ def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, floa
         return None
     except requests.RequestException as error:
         return _describe(error)
-    except idx.IdxError as error:
+    except (idx.IdxError, _DownloadTooLarge) as error:
         return str(error)
     except OSError as error:  # our disk, not the mirror: trying another mirror would not help
         raise NnvizError(f"{temp}: cannot write the download: {error.strerror or error}") from None
     finally:
         temp.unlink(missing_ok=True)
+        _IN_PROGRESS.discard(temp)
 
 
 def _describe(error: Exception) -> str:

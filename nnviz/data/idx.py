@@ -9,6 +9,7 @@ it was reading and prefixes the path.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import zlib
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Literal
 
 import numpy as np
 
-from nnviz.data.sources import IMAGE_SIZE
+from nnviz.data.sources import IMAGE_SIZE, MAX_RAW_SIZE
+from nnviz.limits import gzip_size_limit
 
 GZIP_SIGNATURE = b"\x1f\x8b"
 MAGIC = {"labels": 0x00000801, "images": 0x00000803}  # unsigned bytes, 1-D / 3-D
@@ -27,27 +29,47 @@ class IdxError(ValueError):
     """What is wrong with an IDX file's content (without the file's path)."""
 
 
-def read_payload(path: Path) -> bytes:
-    """The IDX bytes of ``path``, decompressed when its name ends in ``.gz``.
+def read_payload(path: Path, size: int) -> bytes:
+    """The IDX bytes of ``path``, decompressed when its name ends in ``.gz``; ``size``: an intact file's.
 
-    OSError (missing, unreadable) is left to the caller, which words it with
-    the path.
+    Never more than ``size`` + 1 bytes: a file larger than an intact one
+    can be is refused by its size, before it is read, and a gzip stream
+    once it inflates past ``size``. OSError (missing, unreadable) is left to
+    the caller, which words it with the path.
     """
-    blob = path.read_bytes()
-    if not blob:
+    on_disk = path.stat().st_size
+    if on_disk == 0:
         raise IdxError("empty file (0 bytes)")
-    return decompress(blob) if path.suffix == ".gz" else blob
+    if path.suffix != ".gz":
+        if on_disk > size:
+            raise IdxError(_size_problem(size, on_disk))
+        return path.read_bytes()
+    if on_disk > gzip_size_limit(size):
+        raise IdxError(f"{on_disk:,} bytes: more gzip data than an intact file ({size:,} bytes) compresses to")
+    return decompress(path.read_bytes(), size)
 
 
-def decompress(blob: bytes) -> bytes:
+def decompress(blob: bytes, size: int = MAX_RAW_SIZE) -> bytes:
+    """``blob``'s gzip data inflated, refused once it passes ``size`` bytes (by default the largest intact
+    IDX file's): a gzip bomb costs no more memory than an intact file."""
     if blob[:2] != GZIP_SIGNATURE:
         raise IdxError("not gzip data (the name ends in .gz but the content does not start with the gzip signature)")
     try:
-        return gzip.decompress(blob)
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as stream:
+            data = stream.read(size + 1)  # one byte past an intact file: enough to know this one is not
     except EOFError:
         raise IdxError("truncated gzip data: the compressed stream ends early") from None
     except (gzip.BadGzipFile, zlib.error) as error:
         raise IdxError(f"corrupt gzip data ({error})") from None
+    if len(data) > size:
+        raise IdxError(f"corrupt gzip data (it inflates to more than {size:,} bytes, an intact file's size)")
+    return data
+
+
+def _size_problem(expected: int, found: int) -> str:
+    if found < expected:
+        return f"truncated: expected {expected} bytes of data, found {found}"
+    return f"{found - expected} unexpected trailing bytes: expected {expected} bytes of data, found {found}"
 
 
 def parse(data: bytes, kind: Literal["images", "labels"], count: int) -> np.ndarray:
@@ -79,13 +101,8 @@ def parse(data: bytes, kind: Literal["images", "labels"], count: int) -> np.ndar
 
     values = math.prod(shape)
     expected_size = header_size + values
-    if len(data) < expected_size:
-        raise IdxError(f"truncated: expected {expected_size} bytes of data, found {len(data)}")
-    if len(data) > expected_size:
-        raise IdxError(
-            f"{len(data) - expected_size} unexpected trailing bytes: expected {expected_size} bytes of data, "
-            f"found {len(data)}"
-        )
+    if len(data) != expected_size:
+        raise IdxError(_size_problem(expected_size, len(data)))
 
     array = np.frombuffer(data, dtype=np.uint8, count=values, offset=header_size).reshape(shape)
     if kind == "labels" and count and array.max() > 9:

@@ -10,7 +10,7 @@ from typing import Iterable
 import numpy as np
 
 from nnviz.data import fetch, idx, locate
-from nnviz.data.sources import DATASETS, DatasetSpec, IdxFile
+from nnviz.data.sources import DATASETS, DatasetSpec, IdxFile, dataset_of
 from nnviz.errors import NnvizError
 
 
@@ -106,7 +106,7 @@ def dataset_spec(name: str) -> DatasetSpec:
 def read_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_cache: bool) -> Dataset:
     """The four files at ``paths`` (in ``spec.files``' order), found in ``directory``, as a Dataset."""
     train_images, train_labels, test_images, test_labels = (
-        _read_file(path, file, from_cache=from_cache) for file, path in zip(spec.files, paths)
+        _read_file(spec, path, file, from_cache=from_cache) for file, path in zip(spec.files, paths)
     )
     return Dataset(
         name=spec.name,
@@ -119,24 +119,37 @@ def read_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_
     )
 
 
-def _read_file(path: Path, file: IdxFile, *, from_cache: bool) -> np.ndarray:
+def _read_file(spec: DatasetSpec, path: Path, file: IdxFile, *, from_cache: bool) -> np.ndarray:
     """Parse one file, turning every way it can be bad into an NnvizError that names it.
 
     Hashing policy: nnviz vouches for what it downloaded, so cached files are
     checked against the original sha256 on every load; that costs ~0.04 s
     for all four files with SHA extensions (~0.15 s without), little next to
     a training run, and catches a cache damaged behind nnviz's back. Files the
-    user or the OS put in place get the structural checks only, so that any
-    well-formed IDX data of the right shape can be used.
+    user or the OS put in place get the structural checks, so that any
+    well-formed IDX data of the right shape can be used, and their label
+    files (70 kB, well under a millisecond to hash) are checked not to be
+    another dataset's: MNIST's and Fashion-MNIST's files look alike, their
+    labels do not.
     """
     try:
-        data = idx.read_payload(path)
+        data = idx.read_payload(path, file.raw_size)
         array = idx.parse(data, file.kind, file.count)
         if from_cache and not file.matches(data):
             raise idx.IdxError("checksum mismatch: content differs from the original file")
+        if not from_cache and file.kind == "labels":
+            _check_not_another_dataset(spec, path, file, data)
     except OSError as error:
         raise NnvizError(f"{path}: cannot read: {error.strerror or error}") from None
     except idx.IdxError as error:
         hint = "; delete it and nnviz will download it again" if from_cache else ""
         raise NnvizError(f"{path}: {error}{hint}") from None
     return array
+
+
+def _check_not_another_dataset(spec: DatasetSpec, path: Path, file: IdxFile, data: bytes) -> None:
+    """A Fashion-MNIST folder given for MNIST (or the reverse) would train on the wrong class names."""
+    other = dataset_of(file.stem, data)
+    if other is not None and other.name != spec.name:
+        raise NnvizError(f"{path}: is {other.title}'s {file.stem}, not {spec.title}'s: for {other.title}, "
+                         f"use --dataset {other.name}")

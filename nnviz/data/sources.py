@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +27,15 @@ class IdxFile:
 
     def matches(self, raw: bytes) -> bool:
         return hashlib.sha256(raw).hexdigest() == self.raw_sha256
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.count, IMAGE_SIZE, IMAGE_SIZE) if self.kind == "images" else (self.count,)
+
+    @property
+    def raw_size(self) -> int:
+        """Bytes of the intact file, uncompressed: the magic number, a uint32 per axis, a byte per value."""
+        return 4 + 4 * len(self.shape) + math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -99,3 +109,14 @@ FASHION = DatasetSpec(
 )
 
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType({spec.name: spec for spec in (MNIST, FASHION)})
+
+
+#: The largest intact file of any dataset: the most an IDX file of unknown role may inflate to.
+MAX_RAW_SIZE = max(file.raw_size for spec in DATASETS.values() for file in spec.files)
+
+
+def dataset_of(stem: str, raw: bytes) -> DatasetSpec | None:
+    """The dataset whose file ``stem`` is exactly ``raw``, by its checksum; None if no dataset's is."""
+    digest = hashlib.sha256(raw).hexdigest()
+    return next((spec for spec in DATASETS.values() for file in spec.files
+                 if file.stem == stem and file.raw_sha256 == digest), None)

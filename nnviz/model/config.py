@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 
 from nnviz.errors import ConfigError
+from nnviz.limits import MAX_LAYER_SIZE, MAX_NETWORK_LAYERS, MAX_PARAMETERS, excerpt
 from nnviz.model.activations import ACTIVATIONS
 from nnviz.model.network import DTYPE, INITIALIZERS, Network
 from nnviz.model.optimizers import OPTIMIZERS
@@ -67,8 +69,19 @@ PRESETS: dict[str, TrainConfig] = {
 
 
 def _choice(field: str, value: str, choices) -> None:
-    if value not in choices:
-        raise ConfigError(field, repr(value), f"not one of: {', '.join(sorted(choices))}")
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(field, excerpt(repr(value)), f"not one of: {', '.join(sorted(choices))}")
+
+
+def _is_integer(value) -> bool:
+    """An int or a NumPy integer, not a bool (which Python counts as one) and not a float like 32.0."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_number(field: str, value) -> None:
+    """A hyperparameter is a real number (its range is checked apart): a file's config can give anything."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(field, excerpt(repr(value)), "must be a number")
 
 
 def validate(config: TrainConfig) -> TrainConfig:
@@ -77,18 +90,18 @@ def validate(config: TrainConfig) -> TrainConfig:
     Whether the layers fit the data is not checked here: that depends on the
     dataset (see check_data_shape).
     """
-    layers = config.layers
-    if len(layers) < 2:
-        raise _layers_error(layers, "needs at least an input and an output layer")
-    if any(n <= 0 for n in layers):
-        raise _layers_error(layers, "every layer needs at least one neuron")
+    check_layers(config.layers)
     _choice("activation", config.activation, ACTIVATIONS)
     _check_layer_activations(config)
     _choice("output", config.output, OUTPUTS)
     _choice("init", config.init, INITIALIZERS)
     _choice("optimizer", config.optimizer, OPTIMIZERS)
+    for field in ("learning_rate", "momentum", "weight_decay"):
+        _check_number(field, getattr(config, field))
     if not config.learning_rate > 0 or config.learning_rate > 100:
         raise ConfigError("learning_rate", config.learning_rate, "the learning rate must be > 0 and at most 100")
+    if not _is_integer(config.batch_size):
+        raise ConfigError("batch_size", excerpt(config.batch_size), "must be a whole number")
     if config.batch_size < 1:
         raise ConfigError("batch_size", config.batch_size, "must be at least 1")
     if not 0 <= config.momentum < 1:
@@ -97,26 +110,48 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError("weight_decay", config.weight_decay, "must be >= 0")
     if not math.isfinite(config.weight_decay):
         raise ConfigError("weight_decay", config.weight_decay, "must be a finite number")
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
-        raise ConfigError("seed", config.seed, f"must be an integer from 0 to {2**32 - 1}")
+    if not _is_integer(config.seed) or not 0 <= config.seed < 2**32:
+        raise ConfigError("seed", excerpt(config.seed), f"must be an integer from 0 to {2**32 - 1}")
     return config
+
+
+def check_layers(layers) -> None:
+    """Sizes a network can be built of, within nnviz.limits (a file's config and --layers are checked here
+    before any array of that size is read or allocated); ConfigError otherwise."""
+    if len(layers) < 2:
+        raise _layers_error(layers, "needs at least an input and an output layer")
+    if len(layers) > MAX_NETWORK_LAYERS:
+        raise _layers_error(layers, f"{len(layers):,} layers; at most {MAX_NETWORK_LAYERS}")
+    if not all(_is_integer(n) for n in layers):
+        raise _layers_error(layers, "every layer size must be a whole number")
+    if any(n <= 0 for n in layers):
+        raise _layers_error(layers, "every layer needs at least one neuron")
+    if max(layers) > MAX_LAYER_SIZE:
+        raise _layers_error(layers, f"a layer of {excerpt(f'{max(layers):,}')} neurons; at most {MAX_LAYER_SIZE:,}")
+    if parameter_count(layers) > MAX_PARAMETERS:
+        raise _layers_error(layers, f"{parameter_count(layers):,} weights and biases; at most {MAX_PARAMETERS:,}")
+
+
+def parameter_count(layers) -> int:
+    """Weights and biases of a network of these layer sizes, counted without building it."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(layers[:-1], layers[1:]))
 
 
 def _check_layer_activations(config: TrainConfig) -> None:
     names = config.layer_activations
     if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
-        raise ConfigError("layer_activations", repr(names), "must be a tuple of activation names")
+        raise ConfigError("layer_activations", excerpt(repr(names)), "must be a tuple of activation names")
     if not names:
         return
     hidden = len(config.layers) - 2
     if len(names) != hidden:
-        raise ConfigError("layer_activations", ",".join(names),
-                          f"needs one activation per hidden layer: layers {format_layers(config.layers)} "
+        raise ConfigError("layer_activations", excerpt(",".join(names)),
+                          f"needs one activation per hidden layer: layers {excerpt(format_layers(config.layers))} "
                           f"have {hidden}")
     for name in names:
         if name not in ACTIVATIONS:
-            raise ConfigError("layer_activations", ",".join(names),
-                              f"{name!r} is not one of: {', '.join(sorted(ACTIVATIONS))}")
+            raise ConfigError("layer_activations", excerpt(",".join(names)),
+                              f"{excerpt(repr(name))} is not one of: {', '.join(sorted(ACTIVATIONS))}")
 
 
 def network_for(config: TrainConfig, dtype=DTYPE) -> Network:
@@ -147,7 +182,7 @@ def check_input_size(config: TrainConfig, input_size: int, input_description: st
 
 
 def _layers_error(layers, problem: str) -> ConfigError:
-    return ConfigError("layers", format_layers(layers), problem)
+    return ConfigError("layers", excerpt(format_layers(layers)), problem)
 
 
 def format_layers(layers) -> str:

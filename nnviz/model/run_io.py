@@ -18,28 +18,30 @@ Layout, for n snapshots of a network with P parameters and m loss points:
 
 Parameters only: the optimiser's state is not kept, so a loaded snapshot
 shows a moment of the run but training on from it starts a fresh optimiser.
-Loading uses ``allow_pickle=False``; every defect is an NnvizError naming the
-file and what is wrong.
+Loading reads no pickle and checks every member's header before reading its
+data; every defect is an NnvizError naming the file and what is wrong.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from nnviz.errors import NnvizError
+from nnviz.limits import excerpt
 from nnviz.model import npz_archive
-from nnviz.model.config import TrainConfig
+from nnviz.model.config import TrainConfig, parameter_count
 from nnviz.model.history import RunHistory, Snapshot
-from nnviz.model.network import Network
 from nnviz.model.trainer import HistoryPoint
 
 WHAT = "run file"
 SNAPSHOT_MEMBERS = ("batches", "samples_seen", "params")
 POINT_MEMBERS = ("point_samples", "point_loss", "point_train_accuracy", "point_test_accuracy")
+#: Each member's dtype kind ("i": integers, "f": floats) and number of axes.
+_LAYOUT = {"batches": ("i", 1), "samples_seen": ("i", 1), "params": ("f", 2), "point_samples": ("i", 1),
+           "point_loss": ("f", 1), "point_train_accuracy": ("f", 1), "point_test_accuracy": ("f", 1)}
 
 
 def check_save_target(path: str | os.PathLike) -> Path:
@@ -68,52 +70,71 @@ def save_run(path: str | os.PathLike, history: RunHistory, **extra) -> Path:
 def is_run_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` looks like a run file (has snapshot parameters), from its zip directory alone."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return "params.npy" in archive.namelist()
-    except (OSError, zipfile.BadZipFile):
+        with npz_archive.open_archive(path, WHAT) as archive:
+            return "params" in archive.names
+    except NnvizError:
         return False
 
 
 def load_run(path: str | os.PathLike) -> RunHistory:
-    """The run in ``path``: snapshots with parameters (state None), its config and points."""
-    path, arrays = npz_archive.read_arrays(path, WHAT)
-    if "params" not in arrays and "W0" in arrays:
-        raise NnvizError(f"{path}: is a weight file, not a run file")
-    config, _ = npz_archive.parse_config(path, arrays, WHAT)
-    for name in SNAPSHOT_MEMBERS + POINT_MEMBERS:
-        if name not in arrays:
-            raise NnvizError(f"{path}: is missing '{name}'")
-    batches, samples, params = _snapshot_arrays(path, arrays, config)
+    """The run in ``path``: snapshots with parameters (state None), its config and points.
+
+    Every member's name, dtype and shape is checked against the config and the others before any
+    array is read (see npz_archive.open_archive).
+    """
+    with npz_archive.open_archive(path, WHAT) as archive:
+        if "params" not in archive.names and "W0" in archive.names:
+            raise NnvizError(f"{archive.path}: is a weight file, not a run file")
+        config, _ = npz_archive.read_config(archive)
+        _check_members(archive, config)
+        arrays = {name: archive.read(name) for name in SNAPSHOT_MEMBERS + POINT_MEMBERS}
+    path = archive.path
+    batches, samples, params = _snapshot_arrays(path, arrays)
     params.flags.writeable = False  # each snapshot's parameters are a row of it
     snapshots = [Snapshot(int(b), int(s), None, row) for b, s, row in zip(batches, samples, params)]
     return RunHistory.from_snapshots(config, snapshots, _points(path, arrays))
 
 
-def _member(path: Path, arrays: dict, name: str, kind: str, ndim: int) -> np.ndarray:
-    """``arrays[name]``, checked to be of dtype kind ``kind`` ("i": integers, "f": floats) with ``ndim`` axes."""
-    array = arrays[name]
-    kinds = "iu" if kind == "i" else kind
-    if array.dtype.kind not in kinds:
-        expected = "integers" if kind == "i" else "floats"
-        raise NnvizError(f"{path}: '{name}' has dtype {array.dtype}, expected {expected}")
-    if array.ndim != ndim:
-        raise NnvizError(f"{path}: '{name}' has shape {array.shape}, expected {ndim} axes")
-    return array.astype(np.int64) if kind == "i" else array
-
-
-def _snapshot_arrays(path: Path, arrays: dict, config: TrainConfig):
-    batches = _member(path, arrays, "batches", "i", 1)
-    samples = _member(path, arrays, "samples_seen", "i", 1)
-    params = _member(path, arrays, "params", "f", 2)
-    count = len(batches)
-    size = Network(config.layers).params.size
+def _check_members(archive: npz_archive.Archive, config: TrainConfig) -> None:
+    """Names, dtypes and shapes, from the zip directory and the .npy headers, before any data is read."""
+    path = archive.path
+    for name in SNAPSHOT_MEMBERS + POINT_MEMBERS:
+        if name not in archive.names:
+            raise NnvizError(f"{path}: is missing '{name}'")
+    for name in sorted(archive.names - {"config", *SNAPSHOT_MEMBERS, *POINT_MEMBERS}):
+        raise NnvizError(f"{path}: has '{excerpt(name)}', which is not part of a {WHAT}")
+    headers = {name: archive.header(name) for name in SNAPSHOT_MEMBERS + POINT_MEMBERS}
+    for name, header in headers.items():
+        _check_header(path, header, *_LAYOUT[name])
+    count = headers["batches"].shape[0]
+    size = parameter_count(config.layers)
     if count == 0:
         raise NnvizError(f"{path}: holds no snapshots")
-    if len(samples) != count:
-        raise NnvizError(f"{path}: 'samples_seen' has {len(samples)} entries for {count} snapshots")
-    if params.shape != (count, size):
-        raise NnvizError(f"{path}: 'params' has shape {params.shape}, expected ({count}, {size}) "
-                         f"for {count} snapshots of layers {list(config.layers)}")
+    if headers["samples_seen"].shape[0] != count:
+        raise NnvizError(f"{path}: 'samples_seen' has {headers['samples_seen'].shape[0]:,} entries for "
+                         f"{count:,} snapshots")
+    if headers["params"].shape != (count, size):
+        raise NnvizError(f"{path}: 'params' has shape {excerpt(headers['params'].shape)}, "
+                         f"expected ({count}, {size}) for {count} snapshots of layers {excerpt(list(config.layers))}")
+    points = headers["point_samples"].shape[0]
+    for name in POINT_MEMBERS[1:]:
+        if headers[name].shape[0] != points:
+            raise NnvizError(f"{path}: '{name}' has {headers[name].shape[0]:,} entries, 'point_samples' {points:,}")
+
+
+def _check_header(path: Path, header: npz_archive.ArrayHeader, kind: str, ndim: int) -> None:
+    """Of dtype kind ``kind`` ("i": integers, "f": floats) with ``ndim`` axes."""
+    if header.dtype.kind not in ("iu" if kind == "i" else kind):
+        expected = "integers" if kind == "i" else "floats"
+        raise NnvizError(f"{path}: '{header.name}' has dtype {excerpt(header.dtype)}, expected {expected}")
+    if header.ndim != ndim:
+        raise NnvizError(f"{path}: '{header.name}' has shape {excerpt(header.shape)}, expected {ndim} axes")
+
+
+def _snapshot_arrays(path: Path, arrays: dict):
+    batches = arrays["batches"].astype(np.int64)
+    samples = arrays["samples_seen"].astype(np.int64)
+    params = arrays["params"]
     if batches[0] < 0 or np.any(np.diff(batches) <= 0):
         raise NnvizError(f"{path}: snapshots out of order: 'batches' must increase from 0 or more")
     # Every batch trains on at least one sample.
@@ -124,15 +145,13 @@ def _snapshot_arrays(path: Path, arrays: dict, config: TrainConfig):
         first = int(np.argmin(finite))
         raise NnvizError(f"{path}: 'params' of snapshot {first} (batch {batches[first]}) "
                          "contains NaN or infinite values")
+    npz_archive.check_float32_range(path, "params", params)
     return batches, samples, params.astype(np.float32, copy=False)
 
 
 def _points(path: Path, arrays: dict) -> list[HistoryPoint]:
-    samples = _member(path, arrays, "point_samples", "i", 1)
-    columns = [_member(path, arrays, name, "f", 1) for name in POINT_MEMBERS[1:]]
-    for name, column in zip(POINT_MEMBERS[1:], columns):
-        if len(column) != len(samples):
-            raise NnvizError(f"{path}: '{name}' has {len(column)} entries, 'point_samples' {len(samples)}")
+    samples = arrays["point_samples"].astype(np.int64)
+    columns = [arrays[name] for name in POINT_MEMBERS[1:]]
     if np.any(np.diff(samples) < 0):
         raise NnvizError(f"{path}: loss points out of order: 'point_samples' must not decrease")
     return [HistoryPoint(int(s), float(loss), float(train), float(test))

@@ -5,8 +5,9 @@ Layout: float32 arrays ``W0, b0, W1, b1, ...`` where ``Wk`` has shape
 0-d unicode array holding a JSON object with at least ``layers``,
 ``activation``, ``output`` and the training hyperparameters, and
 ``layer_activations`` where hidden layers differ (one name per hidden layer;
-empty or absent: all ``activation``). Loading uses
-``allow_pickle=False``, so a file can never run code.
+empty or absent: all ``activation``). Loading reads no pickle, so a file
+can never run code, and checks every member against the config before
+reading it (npz_archive.open_archive).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.errors import NnvizError
+from nnviz.limits import excerpt
 from nnviz.model import npz_archive
 from nnviz.model.config import TrainConfig
 from nnviz.model.network import Network
@@ -56,35 +58,49 @@ def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig,
 
 
 def load_weights(path: str | os.PathLike) -> LoadedWeights:
-    path, arrays = npz_archive.read_arrays(path, WHAT)
-    return _parse(path, arrays)
+    """The weights in ``path``; every member's name, dtype and shape checked against the config before
+    any array is read (see npz_archive.open_archive). NnvizError naming the file for any defect."""
+    with npz_archive.open_archive(path, WHAT) as archive:
+        if "W0" not in archive.names and "params" in archive.names:
+            raise NnvizError(f"{archive.path}: is a run file, not a weight file")
+        config, extra = npz_archive.read_config(archive)
+        names = extra.get("class_names", [])
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise NnvizError(f"{archive.path}: config: class_names must be a list of names, got {excerpt(names)}")
+        expected = _expected_shapes(archive, config)
+        weights, biases = [], []
+        for name in expected:
+            (weights if name[0] == "W" else biases).append(_read_parameters(archive, name))
+    return LoadedWeights(config, weights, biases, extra)
 
 
-def _parse(path: Path, arrays: dict) -> LoadedWeights:
-    if "W0" not in arrays and "params" in arrays:
-        raise NnvizError(f"{path}: is a run file, not a weight file")
-    config, extra = npz_archive.parse_config(path, arrays, WHAT)
-    names = extra.get("class_names", [])
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise NnvizError(f"{path}: config: class_names must be a list of names, got {str(names)[:60]}")
-    layers = list(config.layers)
+def _expected_shapes(archive: npz_archive.Archive, config: TrainConfig) -> dict[str, tuple[int, ...]]:
+    """Each parameter member's shape, in W0, b0, W1, ... order, checked against the members' headers."""
+    path, layers = archive.path, list(config.layers)
     expected = {}
     for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
         expected[f"W{k}"] = (fan_in, fan_out)
         expected[f"b{k}"] = (fan_out,)
-    for name in sorted(arrays):
-        if _PARAM_NAME.match(name) and name not in expected:
-            raise NnvizError(f"{path}: has '{name}', which layers {layers} do not have")
-    weights, biases = [], []
+    for name in sorted(archive.names - expected.keys() - {"config"}):
+        if _PARAM_NAME.match(name):
+            raise NnvizError(f"{path}: has '{excerpt(name)}', which layers {excerpt(layers)} do not have")
+        raise NnvizError(f"{path}: has '{excerpt(name)}', which is not part of a {WHAT}")
     for name, shape in expected.items():
-        if name not in arrays:
-            raise NnvizError(f"{path}: is missing '{name}' for layers {layers}")
-        array = arrays[name]
-        if array.dtype.kind != "f":
-            raise NnvizError(f"{path}: '{name}' has dtype {array.dtype}, expected float32")
-        if array.shape != shape:
-            raise NnvizError(f"{path}: '{name}' has shape {array.shape}, expected {shape} for layers {layers}")
-        if not np.isfinite(array).all():
-            raise NnvizError(f"{path}: '{name}' contains NaN or infinite values")
-        (weights if name[0] == "W" else biases).append(array.astype(np.float32))
-    return LoadedWeights(config, weights, biases, extra)
+        if name not in archive.names:
+            raise NnvizError(f"{path}: is missing '{name}' for layers {excerpt(layers)}")
+        header = archive.header(name)
+        if header.dtype.kind != "f":
+            raise NnvizError(f"{path}: '{name}' has dtype {excerpt(header.dtype)}, expected float32")
+        if header.shape != shape:
+            raise NnvizError(f"{path}: '{name}' has shape {excerpt(header.shape)}, expected {shape} "
+                             f"for layers {excerpt(layers)}")
+    return expected
+
+
+def _read_parameters(archive: npz_archive.Archive, name: str) -> np.ndarray:
+    """Member ``name`` as float32, refused if it holds a value float32 cannot (NaN, infinities, beyond 3.4e38)."""
+    array = archive.read(name)
+    if not np.isfinite(array).all():
+        raise NnvizError(f"{archive.path}: '{name}' contains NaN or infinite values")
+    npz_archive.check_float32_range(archive.path, name, array)
+    return array.astype(np.float32, copy=False)
