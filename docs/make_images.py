@@ -27,7 +27,7 @@ IMAGES = REPO / "docs" / "images"
 
 def render(data: str, out: str, *options: str) -> None:
     subprocess.run([sys.executable, str(REPO / "main.py"), "render", "--data", data, "--out", str(IMAGES / out),
-                    *options], check=True)
+                    "--force", *options], check=True)
 
 
 def screenshot(app: App, name: str) -> None:
@@ -57,7 +57,7 @@ def replay_strip(data: str, name: str, frames=(0, 3, 8, 19), size=(960, 540)) ->
         next(reader)  # metadata
         picked = [np.frombuffer(frame, np.uint8).reshape(size[1] // 2, 2, size[0] // 2, 2, 3).mean(axis=(1, 3))
                   for index, frame in enumerate(reader) if index in frames]
-    save_png(IMAGES / name, np.hstack(picked).round().astype(np.uint8))
+    save_png(IMAGES / name, np.hstack(picked).round().astype(np.uint8), replace=True)
     print(f"wrote {IMAGES / name}")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from nnviz.limits import MAX_ARCHIVE_BYTES
+
 
 def positive_int(text: str) -> int:
     try:
@@ -23,6 +25,15 @@ def positive_number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
+    return value
+
+
+def history_megabytes(text: str) -> float:
+    """--history-mb: above 0, and no more than a run file nnviz would load again (limits.MAX_ARCHIVE_BYTES)."""
+    value = positive_number(text)
+    most = MAX_ARCHIVE_BYTES / 2**20
+    if value > most:
+        raise argparse.ArgumentTypeError(f"{text!r}: at most {most:g} (a larger run file could not be loaded)")
     return value
 
 
@@ -49,3 +60,10 @@ def frame_rate(text: str) -> float:
     if not (math.isfinite(value) and 1 <= value <= 1000):
         raise argparse.ArgumentTypeError(f"{text!r} must be between 1 and 1000 frames per second")
     return value
+
+
+def file_name(text: str) -> str:
+    """A file or folder name: not empty (an empty --save would otherwise be taken for no --save at all)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name")
+    return text

@@ -19,6 +19,7 @@ from nnviz.commands.video import add_video_options, run_video
 from nnviz.commands.window import add_app_options, run_app
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.option_names import for_command_line
+from nnviz.safe_files import os_error
 
 #: Subcommand (None: none given) -> the function that runs it.
 RUN = {"train": run_train, "render": run_render, "video": run_video, "predict": run_predict, "edit": run_edit,
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(for_command_line(error))
     except NnvizError as error:
         return _fail(error)
+    except OSError as error:  # the last resort: the commands check the paths they know of where they use them
+        return _fail(os_error(error))
     except KeyboardInterrupt:
         print("nnviz: interrupted", file=sys.stderr)
         return 130

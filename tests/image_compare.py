@@ -35,7 +35,7 @@ def assert_image_matches(name: str, actual: np.ndarray, regenerate: bool) -> Non
     path = REFERENCE_DIR / f"{name}.png"
     if regenerate:
         REFERENCE_DIR.mkdir(exist_ok=True)
-        save_png(path, actual)
+        save_png(path, actual, replace=True)
         return
     assert path.exists(), f"no reference image {path}: run pytest --regen-references and look at it"
     expected = load_png(path)
@@ -43,9 +43,9 @@ def assert_image_matches(name: str, actual: np.ndarray, regenerate: bool) -> Non
     fraction, mean = compare(actual, expected)
     if fraction > MAX_DIFFERENT_FRACTION or mean > MAX_MEAN_DIFFERENCE:
         FAILURE_DIR.mkdir(parents=True, exist_ok=True)
-        save_png(FAILURE_DIR / f"{name}-actual.png", actual)
+        save_png(FAILURE_DIR / f"{name}-actual.png", actual, replace=True)
         difference = np.abs(actual.astype(np.int16) - expected.astype(np.int16))
-        save_png(FAILURE_DIR / f"{name}-diff.png", np.clip(difference * 4, 0, 255).astype(np.uint8))
+        save_png(FAILURE_DIR / f"{name}-diff.png", np.clip(difference * 4, 0, 255).astype(np.uint8), replace=True)
         raise AssertionError(
             f"{name}: {fraction:.2%} of pixels differ by more than {PIXEL_TOLERANCE} (allowed "
             f"{MAX_DIFFERENT_FRACTION:.2%}), mean difference {mean:.2f} (allowed {MAX_MEAN_DIFFERENCE}); "

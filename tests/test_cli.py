@@ -32,7 +32,7 @@ def assert_one_line_error(capsys, args, *fragments):
 @pytest.mark.parametrize(
     "args,fragments",
     [
-        (["--layers", "784,0,10"], ["--layers 784,0,10", "at least one neuron"]),
+        (["--layers", "784,0,10"], ["--layers: 784,0,10", "at least one neuron"]),
         (["--layers", "780,16,10"], ["first layer must be 784"]),
         (["--layers", "784,16,9"], ["last layer must be 10"]),
         (["--layers", "784,a,10"], ["--layers", "comma-separated integers"]),
@@ -148,7 +148,8 @@ def test_divergence_is_reported_not_raised(mnist_dir):
                      "--data", str(mnist_dir))
     assert result.returncode == 1
     assert "nnviz: training stopped: the loss became nan" in result.stderr
-    assert "probably too high)\n" in result.stderr  # the window's "reset" hint means nothing here
+    assert "probably too high): try a smaller --lr, e.g. --lr 10\n" in result.stderr
+    assert "reset" not in result.stderr and result.stdout.count("nnviz:") == 0  # the window's hint means nothing here
     assert "Traceback" not in result.stderr
 
 

@@ -159,7 +159,7 @@ def test_an_edited_file_is_written_atomically(capsys, trained_file, tmp_path, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", disk_full)
-    code, _, stderr = _edit(capsys, "--load", trained_file, "--save", out, "--add-neurons", "1:1")
+    code, _, stderr = _edit(capsys, "--load", trained_file, "--save", out, "--add-neurons", "1:1", "--force")
     assert code == 2 and "cannot write: No space left on device" in stderr
     assert out.read_bytes() == b"the previous contents" and sorted(p.name for p in tmp_path.iterdir()) == ["edited.npz"]
 

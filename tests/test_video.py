@@ -38,7 +38,7 @@ def difference(a: np.ndarray, b: np.ndarray) -> float:
 
 def leftovers(folder: Path) -> list[str]:
     """Video or temporary files in ``folder``."""
-    return sorted(p.name for p in folder.iterdir() if p.suffix in (".mp4", ".part"))
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".mp4", ".tmp"))
 
 
 # ---------------------------------------------------------------- recorder
@@ -54,7 +54,7 @@ def test_recorder_writes_every_frame_it_is_given(tmp_path):
         for frame in frames:
             video.add(frame)
         # Under a hidden temporary name until it is finished.
-        assert not out.exists() and len(list(tmp_path.glob(".clip.mp4.*.part"))) == 1
+        assert not out.exists() and len(list(tmp_path.glob(".clip.mp4.nnviz-*.tmp"))) == 1
     assert video.close() == 7  # closing again changes nothing
     size, fps, decoded = read_video(out)
     assert (size, fps, len(decoded)) == ((64, 48), 12.0, 7)

@@ -17,7 +17,8 @@ class LiveRecording:
     def __init__(self, path: Path, size: tuple[int, int], clock: Callable[[], float]):
         from nnviz.app.recorder import VideoRecorder  # imageio-ffmpeg loads only when someone records
 
-        self.video = VideoRecorder(path, size, RECORDING_FPS)
+        # The name is a suggestion: one taken meanwhile (or a planted link) moves it on to path-2, ...
+        self.video = VideoRecorder(path, size, RECORDING_FPS, next_free_name=True)
         self._clock = clock
         self._started = clock()
         self._written = 0

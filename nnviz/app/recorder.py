@@ -11,10 +11,13 @@ it, tuned for flat colours and thin lines. yuv420p needs an even width and
 height: an odd side is padded with a copy of its last pixel row or column,
 never rescaled.
 
-The frames go to a hidden temporary file beside the target, renamed to the
-target's name only once the video is complete and checked, so an interrupted
-or failed recording never leaves half a video under that name. An existing
-file is never overwritten. Every failure is an NnvizError of one line that
+The frames go to a hidden temporary file beside the target (nnviz.safe_files
+names and creates it), renamed to the target's name only once the video is
+complete and checked, so an interrupted or failed recording never leaves half
+a video under that name. An existing file is never overwritten unless
+``replace``; with ``next_free_name`` a name taken meanwhile gives way to the
+next free one (path-2.mp4, ...), for recordings whose name is only a
+suggestion (the window's). Every failure is an NnvizError of one line that
 names the target; ffmpeg's own messages go to a log, not the terminal, and
 the last of them becomes the error's reason.
 """
@@ -24,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnviz import safe_files
 from nnviz.errors import NnvizError
 
 INSTALL_HINT = "video needs the imageio-ffmpeg package: pip install 'nnviz[video]'"
@@ -57,8 +60,11 @@ class VideoRecorder:
     stops ffmpeg and removes the partial file.
     """
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: float, *, preset: str = PRESET):
-        self.path = Path(path)
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, *, preset: str = PRESET,
+                 replace: bool = False, next_free_name: bool = False):
+        self.path = Path(path)  # where the video is, once close() has returned (next_free_name may change it)
+        self.replace = replace
+        self.next_free_name = next_free_name
         width, height = (int(side) for side in size)
         if width < 1 or height < 1:
             raise ValueError(f"video size {width}x{height}: both sides must be at least 1")
@@ -78,9 +84,9 @@ class VideoRecorder:
             import imageio_ffmpeg
         except ImportError:
             raise NnvizError(INSTALL_HINT) from None
-        if self.path.exists():
-            raise NnvizError(f"{self.path}: already exists; not overwriting it")
-        self._temp = self._make_temp_file()
+        if not (replace or next_free_name) and os.path.lexists(self.path):
+            raise safe_files.AlreadyExists(self.path)
+        self._temp = safe_files.new_temp_file(self.path)
         try:
             self._start(imageio_ffmpeg)
         except BaseException:
@@ -144,20 +150,6 @@ class VideoRecorder:
             self.abort()
 
     # ----------------------------------------------------------- helpers
-    def _make_temp_file(self) -> Path:
-        """An empty file of our own beside the target (so the rename stays on one file system)."""
-        folder = self.path.parent
-        for _ in range(100):
-            temp = folder / f".{self.path.name}.{secrets.token_hex(4)}.part"
-            try:
-                with open(temp, "xb"):  # mode 0666 less the umask, like any new file
-                    return temp
-            except FileExistsError:
-                continue
-            except OSError as error:
-                raise NnvizError(f"{self.path}: cannot write there ({_reason(error)})") from None
-        raise NnvizError(f"{self.path}: cannot make a temporary file beside it")
-
     def _start(self, imageio_ffmpeg) -> None:
         self._log = tempfile.TemporaryFile()
         try:
@@ -192,25 +184,18 @@ class VideoRecorder:
         return int(counts[-1])
 
     def _publish(self) -> None:
-        """Give the finished file its name, unless something took that name meanwhile."""
+        """Give the finished file its name, unless something took that name meanwhile (see next_free_name)."""
         try:
-            os.link(self._temp, self.path)  # fails if the name exists: no check-then-rename race
-        except FileExistsError:
+            if self.next_free_name:
+                self.path = safe_files.take_free_name(self._temp, self.path)
+            else:
+                safe_files.publish(self._temp, self.path, replace=self.replace)
+        except safe_files.AlreadyExists:
             self._discard()
             raise NnvizError(f"{self.path}: appeared while recording; not overwriting it") from None
-        except OSError:  # a file system without hard links
-            if self.path.exists():
-                self._discard()
-                raise NnvizError(f"{self.path}: appeared while recording; not overwriting it") from None
-            try:
-                os.replace(self._temp, self.path)
-            except OSError as error:
-                self._discard()
-                raise NnvizError(f"{self.path}: cannot write it ({_reason(error)})") from None
-            self._temp = None
-            return
-        with contextlib.suppress(OSError):
-            os.unlink(self._temp)
+        except NnvizError:
+            self._discard()
+            raise
         self._temp = None
 
     def _fail(self, what: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from nnviz.commands.options import parse_layers, parse_names
+from nnviz.commands.options import parse_names
 from nnviz.data import load_dataset
 from nnviz.data.loader import dataset_spec
 from nnviz.data.mixing import NOT_A_DIGIT, load_not_a_digit_source, with_not_a_digit
@@ -31,7 +31,7 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
     config = loaded.config if loaded else PRESETS[args.preset]
     changes = {name: getattr(args, name) for name in _CONFIG_OPTIONS if getattr(args, name) is not None}
     if args.layers is not None:
-        layers = parse_layers(args.layers)
+        layers = args.layers  # a tuple: the option's type parsed it
         if loaded and layers != loaded.config.layers:
             raise NnvizError(
                 f"--layers {format_layers(layers)} does not match {args.load}, "
@@ -96,10 +96,17 @@ def load_training_data(args: argparse.Namespace, loaded: LoadedWeights | None = 
 def build_trainer(args: argparse.Namespace, config: TrainConfig, loaded: LoadedWeights | None):
     """The dataset the options name, and a trainer on it starting from --load's weights if given."""
     dataset = load_training_data(args, loaded)
-    trainer = Trainer(config, dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels)
+    return trainer_for(config, dataset, loaded), dataset
+
+
+def trainer_for(config: TrainConfig, dataset, loaded: LoadedWeights | None) -> Trainer:
+    """A trainer on ``dataset`` (None: no data; it cannot train, but its network can be drawn), from --load's weights."""
+    data = () if dataset is None else (dataset.train_images, dataset.train_labels, dataset.test_images,
+                                       dataset.test_labels)
+    trainer = Trainer(config, *data)
     if loaded:
         trainer.load_parameters(loaded.flat_parameters())
-    return trainer, dataset
+    return trainer
 
 
 def check_drawable(layers) -> None:
@@ -108,3 +115,9 @@ def check_drawable(layers) -> None:
 
     if len(layers) > MAX_LAYERS:
         raise ConfigError("layers", format_layers(layers), f"at most {MAX_LAYERS} layers can be drawn")
+
+
+def divergence_message(trainer: Trainer) -> str:
+    """Why training stopped, with advice for the command line (the window offers its reset key instead)."""
+    smaller = trainer.config.learning_rate / 10
+    return f"{trainer.diverged}: try a smaller --lr, e.g. --lr {smaller:g}"

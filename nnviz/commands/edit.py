@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nnviz import safe_files
+from nnviz.arg_types import file_name
+from nnviz.commands.options import add_force_option, check_output
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model import surgery
 from nnviz.model.config import describe_activations, format_layers, network_for
@@ -78,9 +81,11 @@ EDITS = {
 
 def add_edit_options(parser: argparse.ArgumentParser) -> None:
     # --load also works before the subcommand (nnviz --load w.npz edit ...): SUPPRESS keeps that value.
-    parser.add_argument("--load", metavar="FILE", default=argparse.SUPPRESS,
+    parser.add_argument("--load", type=file_name, metavar="FILE", default=argparse.SUPPRESS,
                         help="the weights to edit, saved by 'nnviz train --save' (required)")
-    parser.add_argument("--save", metavar="FILE", help="where to write the edited network, a new .npz (required)")
+    parser.add_argument("--save", type=file_name, metavar="FILE",
+                        help="where to write the edited network, a new .npz (required)")
+    add_force_option(parser, "--save file")
     group = parser.add_argument_group("edits, applied in the order given; hidden layers count from 1")
     for option, (form, _, _, text) in EDITS.items():
         group.add_argument(option, dest="edits", action=_InOrder, metavar=form, help=text)
@@ -94,7 +99,7 @@ def run_edit(args: argparse.Namespace) -> int:
         raise NnvizError("edit needs --save FILE: a new .npz for the edited network")
     if not edits:
         raise NnvizError(f"edit needs at least one edit: {', '.join(EDITS)}")
-    _check_target(args.save, args.load)
+    _check_target(args.save, args.load, args.force)
     loaded = load_weights(args.load)
     config, params = loaded.config, loaded.flat_parameters()
     rng = np.random.default_rng(config.seed)  # new neurons' weights: the same file and edits give the same result
@@ -111,7 +116,7 @@ def run_edit(args: argparse.Namespace) -> int:
     network = network_for(config)
     network.params[...] = params
     extra = {key: value for key, value in loaded.extra.items() if key not in _STALE_EXTRAS}
-    path = save_weights(args.save, network, config, **extra)
+    path = save_weights(safe_files.output_path(args.save, args.force), network, config, **extra)
     print(f"saved {format_layers(config.layers)} ({describe_activations(config)}/{config.output}) to {path}")
     return 0
 
@@ -124,11 +129,8 @@ def _parse(option: str, text: str):
         raise NnvizError(f"{option} {text}: expected {form}, e.g. {option} {example}") from None
 
 
-def _check_target(save: str, load: str) -> None:
-    try:
-        check_save_target(save)
-    except NnvizError as error:
-        raise NnvizError(f"--save {error}") from None
+def _check_target(save: str, load: str, force: bool) -> None:
     if Path(save).resolve() == Path(load).resolve():
         # Refused although the write is atomic: a typo would otherwise replace the original for good.
         raise NnvizError(f"--save {save}: the same file as --load; save the edited network under a new name")
+    check_output("--save", save, force, check_save_target)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from nnviz import safe_files
+from nnviz.arg_types import file_name
 from nnviz.data.sources import DATASETS
-from nnviz.errors import NnvizError
+from nnviz.errors import ConfigError, NnvizError
+from nnviz.limits import excerpt
 from nnviz.model.activations import ACTIVATIONS
-from nnviz.model.config import PRESETS, TrainConfig, format_layers
+from nnviz.model.config import PRESETS, TrainConfig, check_layers, format_layers
 from nnviz.model.network import INITIALIZERS
 from nnviz.model.optimizers import OPTIMIZERS
 from nnviz.model.outputs import OUTPUTS
@@ -37,7 +41,7 @@ def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False)
     group = parser.add_argument_group("model and training")
     group.add_argument("--preset", choices=sorted(PRESETS), default=default("default"),
                        help="starting hyperparameters; 'textbook' is Nielsen's classic setup (default: default)")
-    group.add_argument("--layers", metavar="SIZES", default=default(None), help="comma-separated layer sizes (default: 784,16,16,10)")
+    group.add_argument("--layers", type=parse_layers, metavar="SIZES", default=default(None), help="comma-separated layer sizes (default: 784,16,16,10)")
     group.add_argument("--activation", choices=sorted(ACTIVATIONS), default=default(None),
                        help="every hidden layer's activation")
     group.add_argument("--layer-activations", metavar="NAMES", default=default(None),
@@ -52,14 +56,14 @@ def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False)
     group.add_argument("--momentum", type=float, default=default(None), help="for --optimizer momentum (default 0.9)")
     group.add_argument("--weight-decay", type=float, metavar="L2", default=default(None))
     group.add_argument("--seed", type=int, default=default(None))
-    group.add_argument("--load", metavar="FILE", default=default(None), help="start from weights saved as .npz")
+    group.add_argument("--load", type=file_name, metavar="FILE", default=default(None), help="start from weights saved as .npz")
 
 
 def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
     default = _defaults(subcommand)
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", choices=DATASET_NAMES, default=default("mnist"))
-    group.add_argument("--data", metavar="DIR", default=default(None),
+    group.add_argument("--data", type=file_name, metavar="DIR", default=default(None),
                        help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
     group.add_argument("--no-download", action="store_true", default=default(False),
                        help="never download; fail if the files are missing")
@@ -74,9 +78,35 @@ def parse_names(text: str) -> tuple[str, ...]:
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
-    """--layers' value: "784,16,10" -> (784, 16, 10)."""
+    """--layers' value: "784,16,10" -> (784, 16, 10), a network within nnviz.limits (config.check_layers).
+
+    The option's type, so a bad value is a usage error before anything is allocated.
+    """
+    shown = excerpt(text)
     try:
-        return tuple(int(part) for part in text.split(","))
+        sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         example = format_layers(TrainConfig().layers)
-        raise NnvizError(f"--layers {text!r}: expected comma-separated integers such as {example}") from None
+        raise argparse.ArgumentTypeError(f"{shown!r}: expected comma-separated integers such as {example}") from None
+    try:
+        check_layers(sizes)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(f"{shown}: {error.problem}") from None
+    return sizes
+
+
+def add_force_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--force", action="store_true", help=f"replace an existing {what} (default: refuse)")
+
+
+def check_output(option: str, path: str, force: bool, check=safe_files.check_target) -> Path:
+    """The file ``option`` names to write, checked before any work: NnvizError naming the option if it cannot be.
+
+    ``check`` gets ``path`` as a safe_files.Replaceable when --force was given, a plain Path otherwise.
+    """
+    try:
+        return Path(check(safe_files.output_path(path, force)))
+    except safe_files.AlreadyExists as error:
+        raise NnvizError(f"{option} {error} (--force replaces it)") from None
+    except NnvizError as error:
+        raise NnvizError(f"{option} {error}") from None

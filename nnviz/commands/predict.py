@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from nnviz.arg_types import file_name
 from nnviz.commands import builders
 from nnviz.commands.builders import check_fits_dataset
 from nnviz.commands.options import DATASET_NAMES
@@ -26,7 +27,7 @@ def add_predict_options(parser: argparse.ArgumentParser) -> None:
     # so here they only override: SUPPRESS keeps the top level's value.
     parser.add_argument("images", nargs="+", metavar="IMAGE",
                         help="PNG or JPEG pictures of one digit each, any size, dark on light or light on dark")
-    parser.add_argument("--load", metavar="FILE", default=argparse.SUPPRESS,
+    parser.add_argument("--load", type=file_name, metavar="FILE", default=argparse.SUPPRESS,
                         help="the weights to use, saved by 'nnviz train --save' (required)")
     parser.add_argument("--dataset", choices=DATASET_NAMES, default=argparse.SUPPRESS,
                         help="what the network was trained on: names its classes (default: mnist); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import sys
 import time
@@ -11,8 +12,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nnviz.arg_types import positive_int, positive_number
-from nnviz.commands.builders import build_config, build_trainer
+from nnviz import safe_files
+from nnviz.arg_types import file_name, history_megabytes, positive_int
+from nnviz.commands.builders import build_config, build_trainer, divergence_message
+from nnviz.commands.options import add_force_option, check_output
 from nnviz.errors import NnvizError
 from nnviz.model import run_io, weights_io
 from nnviz.model.config import describe_activations, format_layers
@@ -29,12 +32,14 @@ BLAS_THREADS_ENV = "NNVIZ_BLAS_THREADS"
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=positive_int, default=3)
-    parser.add_argument("--save", metavar="FILE", help="save the trained weights as .npz")
-    parser.add_argument("--history", metavar="FILE",
+    parser.add_argument("--save", type=file_name, metavar="FILE",
+                        help="save the trained weights as .npz (Ctrl-C saves what was trained so far)")
+    parser.add_argument("--history", type=file_name, metavar="FILE",
                         help="record the run (snapshots to scrub and replay in the window) and save it as .npz")
-    parser.add_argument("--history-mb", type=positive_number, metavar="MB",
+    parser.add_argument("--history-mb", type=history_megabytes, metavar="MB",
                         help=f"memory the recorded run may take: the snapshots are thinned to fit "
                              f"(default {DEFAULT_CAP_MB})")
+    add_force_option(parser, "--save or --history file")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -49,29 +54,69 @@ def run_train(args: argparse.Namespace) -> int:
         f"lr {config.learning_rate:g}, batch {config.batch_size}, init {config.init}, seed {config.seed}",
         flush=True,
     )
-    with threads:
-        finished = _train_epochs(trainer, args.epochs)
+    try:
+        with threads:
+            finished = _train_epochs(trainer, args.epochs)
+    except KeyboardInterrupt:
+        return _save_interrupted(args, trainer, dataset, history)
     if history is not None:  # a diverged run too: what led up to it is worth looking at
-        path = run_io.save_run(args.history, history, dataset=args.dataset)
-        print(f"saved run history ({len(history)} snapshots, {path.stat().st_size / 2**20:.1f} MB) to {path}")
+        _save_history(args, history)
     if not finished:
         return 1
     if args.save:
-        weights_io.save_weights(args.save, trainer.network, trainer.config, samples_seen=trainer.samples_seen,
-                                dataset=args.dataset, class_names=list(dataset.class_names),
-                                test_accuracy=trainer.test_accuracy)
-        print(f"saved weights to {args.save}")
+        print(f"saved weights to {_save_weights(args, trainer, dataset)}")
     return 0
+
+
+def _save_interrupted(args: argparse.Namespace, trainer: Trainer, dataset, history: RunHistory | None) -> int:
+    """Ctrl-C while training: keep what was trained, then exit 130 as an interrupted program does.
+
+    A second Ctrl-C while saving stops the save; the file is then not written at all, never half.
+    """
+    saved = ""
+    if args.save and not trainer.diverged:  # the weights first: what the run was for
+        saved = f"; saved to {_save_weights(args, trainer, dataset)}"
+    if history is not None:
+        _save_history(args, history)
+    print(f"nnviz: interrupted after {trainer.batches_trained} batches{saved}", file=sys.stderr, flush=True)
+    return 130
+
+
+def _save_weights(args: argparse.Namespace, trainer: Trainer, dataset) -> Path:
+    return _save_where_free(args.save, args.force, lambda path: weights_io.save_weights(
+        path, trainer.network, trainer.config, samples_seen=trainer.samples_seen, dataset=args.dataset,
+        class_names=list(dataset.class_names), test_accuracy=trainer.test_accuracy))
+
+
+def _save_history(args: argparse.Namespace, history: RunHistory) -> None:
+    path = _save_where_free(args.history, args.force, lambda path: run_io.save_run(path, history, dataset=args.dataset))
+    print(f"saved run history ({len(history)} snapshots, {path.stat().st_size / 2**20:.1f} MB) to {path}",
+          flush=True)
+
+
+def _save_where_free(path: str, force: bool, save) -> Path:
+    """``save(path)``; if something took the name while training (it was free when checked), the next free name.
+
+    Refusing to save at the end would throw the training away; replacing what appeared could lose someone's file.
+    """
+    try:
+        return save(safe_files.output_path(path, force))
+    except safe_files.AlreadyExists:
+        for candidate in itertools.islice(safe_files.numbered(path), 1, safe_files.MAX_NUMBERED_NAMES):
+            try:
+                written = save(candidate)
+            except safe_files.AlreadyExists:
+                continue
+            print(f"nnviz: {path} appeared while training; saved to {written} instead", file=sys.stderr, flush=True)
+            return written
+        raise
 
 
 def _check_targets(args: argparse.Namespace) -> None:
     for option, path, check in (("--save", args.save, weights_io.check_save_target),
                                 ("--history", args.history, run_io.check_save_target)):
-        if path:
-            try:
-                check(path)
-            except NnvizError as error:
-                raise NnvizError(f"{option} {error}") from None
+        if path is not None:
+            check_output(option, path, args.force, check)
     if args.save and args.history and Path(args.save).resolve() == Path(args.history).resolve():
         raise NnvizError(f"--save and --history both name {args.history}: one file would overwrite the other")
     if args.history_mb is not None and not args.history:
@@ -96,7 +141,7 @@ def _train_epochs(trainer: Trainer, epochs: int) -> bool:
         summary = _train_one_epoch(trainer, epoch, epochs)
         if trainer.diverged:
             # Not an option error (exit code 1, no "error:"), but still a failure: stderr.
-            print(f"nnviz: {trainer.diverged}", file=sys.stderr, flush=True)
+            print(f"nnviz: {divergence_message(trainer)}", file=sys.stderr, flush=True)
             return False
         print(
             f"epoch {epoch}/{epochs}: test accuracy {summary.test_accuracy:.2%}, "

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from pathlib import Path
 
-from nnviz.arg_types import size_type
+from nnviz.arg_types import file_name, size_type
 from nnviz.commands.builders import (check_drawable, check_fits_dataset, class_names, load_training_data,
                                      wants_not_a_digit)
+from nnviz.commands.options import add_force_option, check_output
 from nnviz.errors import NnvizError
 
 CAMERAS = ("default", "orbit", "input")
@@ -28,9 +28,10 @@ MAX_FRAMES = 36_000  # 20 minutes at 30 fps
 
 def add_video_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("video")
-    group.add_argument("--history", required=True, metavar="FILE",
+    group.add_argument("--history", type=file_name, required=True, metavar="FILE",
                        help="the recorded run to replay (nnviz train --history FILE)")
-    group.add_argument("--out", required=True, metavar="FILE", help=".mp4 file to write (must not exist)")
+    group.add_argument("--out", type=file_name, required=True, metavar="FILE",
+                       help=".mp4 file to write (must not exist, unless --force)")
     group.add_argument("--size", type=size_type(minimum=16), default=(1280, 720), metavar="WxH",
                        help="default: 1280x720 (an odd side is padded by one pixel)")
     group.add_argument("--fps", type=float, default=30.0, metavar="F", help=f"frames per second, 1 to {MAX_FPS} "
@@ -46,6 +47,7 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sample", type=int, default=0, metavar="I", help="index of the test-set image shown")
     group.add_argument("--samples", type=int, default=4, metavar="N",
                        help="multisampling, as in the window (default: 4; 0 turns it off and draws twice as fast)")
+    add_force_option(parser, "--out file")
 
 
 def run_video(args: argparse.Namespace) -> int:
@@ -100,7 +102,7 @@ def _record(args, out: Path, frames: int, session, spec, ctx, clock: "VideoClock
     try:
         place_camera = _camera_path(core, args.camera, frames)
         history = session.history
-        with VideoRecorder(out, (width, height), args.fps) as video, \
+        with VideoRecorder(out, (width, height), args.fps, replace=args.force) as video, \
                 tqdm(total=frames, desc="video", unit="frame", leave=False, disable=None) as bar:
             for i in range(frames):
                 clock.now = i / args.fps  # the video's time, not the wall clock's
@@ -129,13 +131,7 @@ def _check_options(args: argparse.Namespace) -> tuple[Path, int]:
     out = Path(args.out)
     if out.suffix.lower() != ".mp4":
         raise NnvizError(f"--out {args.out}: the video must be a .mp4 file")
-    folder = out.parent
-    if not folder.is_dir():
-        raise NnvizError(f"--out {args.out}: directory {folder} does not exist")
-    if out.exists() or out.is_symlink():
-        raise NnvizError(f"--out {args.out}: already exists; not overwriting it")
-    if not os.access(folder, os.W_OK):
-        raise NnvizError(f"--out {args.out}: directory {folder} is not writable")
+    check_output("--out", args.out, args.force)
     if not 1 <= args.fps <= MAX_FPS:  # NaN fails this too
         raise NnvizError(f"--fps {args.fps:g}: must be between 1 and {MAX_FPS}")
     if not (math.isfinite(args.seconds) and args.seconds > 0):

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from nnviz.arg_types import frame_rate, positive_number, size_type
+from nnviz.arg_types import file_name, frame_rate, history_megabytes, positive_number, size_type
 from nnviz.commands.builders import (build_config, check_drawable, check_fits_dataset, class_names, load_training_data,
                                      wants_not_a_digit)
 from nnviz.commands.train import blas_threads
@@ -38,10 +38,11 @@ def add_app_options(parser: argparse.ArgumentParser) -> None:
                        help="smooth: train within the frame budget; max: train as fast as possible (key M)")
     group.add_argument("--size", type=size_type(minimum=64), default=(1280, 720), metavar="WxH",
                        help="initial window size (default: 1280x720)")
-    group.add_argument("--screenshot-dir", metavar="DIR", default=".", help="where P / F12 saves screenshots")
+    group.add_argument("--screenshot-dir", type=file_name, metavar="DIR", default=".",
+                       help="where P / F12 saves screenshots")
     group.add_argument("--no-vsync", action="store_true", help="do not wait for the display's refresh")
-    group.add_argument("--history", metavar="RUN", help="open a recorded run (nnviz train --history) to replay")
-    group.add_argument("--history-mb", type=positive_number, default=DEFAULT_CAP_MB, metavar="MB",
+    group.add_argument("--history", type=file_name, metavar="RUN", help="open a recorded run (nnviz train --history) to replay")
+    group.add_argument("--history-mb", type=history_megabytes, default=DEFAULT_CAP_MB, metavar="MB",
                        help=f"memory for the run's history while training (default: {DEFAULT_CAP_MB})")
     group.add_argument("--exit-after", type=positive_number, metavar="SECONDS",
                        help="close the window after this many seconds (for measurements and scripts)")

@@ -10,22 +10,36 @@ import numpy as np
 # output adds no dependency (about 0.1 s for 1280x720).
 from pyglet.extlibs import png
 
+from nnviz import safe_files
 from nnviz.errors import NnvizError
 
 
-def save_png(path, rgb: np.ndarray) -> Path:
-    """Write an (H, W, 3) uint8 image, row 0 at the top."""
+def save_png(path, rgb: np.ndarray, *, replace: bool = False) -> Path:
+    """Write an (H, W, 3) uint8 image, row 0 at the top, atomically (nnviz.safe_files).
+
+    An existing file at ``path`` is replaced only if ``replace``; otherwise NnvizError (safe_files.AlreadyExists).
+    """
+    return safe_files.write_file(path, _png_writer(rgb), replace=replace)
+
+
+def save_new_png(path, rgb: np.ndarray) -> Path:
+    """Write the image under ``path`` or, if anything is there (a planted symbolic link too), path-2, ...
+
+    Returns the name it took: for screenshots, whose name is only a suggestion.
+    """
+    return safe_files.write_new_file(path, _png_writer(rgb))
+
+
+def _png_writer(rgb: np.ndarray):
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) image, got shape {rgb.shape}")
     height, width, _ = rgb.shape
-    path = Path(path)
-    try:
-        with path.open("wb") as stream:
-            png.Writer(width=width, height=height, greyscale=False, bitdepth=8).write(stream, rgb.reshape(height, width * 3))
-    except OSError as error:
-        raise NnvizError(f"cannot write image {path}: {error.strerror or error}") from error
-    return path
+
+    def write(stream) -> None:
+        png.Writer(width=width, height=height, greyscale=False, bitdepth=8).write(stream, rgb.reshape(height, width * 3))
+
+    return write
 
 
 def load_png(path) -> np.ndarray:
