@@ -14,6 +14,22 @@ from nnviz.model.config import TrainConfig
 from synthetic_data import synthetic_dataset
 
 
+class Clock:
+    """A clock that moves only when a test sets ``now``."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def frames(core: AppCore, count: int = 2) -> None:
+    """Draw ``count`` frames (what the window's frame loop does, without training)."""
+    for _ in range(count):
+        core.render()
+
+
 class RecordingHost:
     """Stands in for the window: remembers what the core asked of it."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core_fixtures import make_core, screen_point  # noqa: F401  (fixture)
+from core_fixtures import Clock, frames as _frames, make_core, screen_point  # noqa: F401  (fixture)
 from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
 from nnviz.app.glide import GLIDE_SECONDS
 from nnviz.app.hud_colors import PANEL_COLOR
@@ -22,19 +22,6 @@ from synthetic_data import synthetic_dataset
 pytestmark = pytest.mark.gl
 
 WIDE = (1280, 720)  # wide enough for the panel to be shown at start
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _frames(core: AppCore, count: int = 2) -> None:
-    for _ in range(count):
-        core.render()
 
 
 def click(core: AppCore, widget: str, fraction: float = 0.5, button: str = "left") -> None:

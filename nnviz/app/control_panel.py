@@ -13,6 +13,7 @@ top left; the panel converts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import imgui_bundle
 import moderngl
@@ -80,9 +81,13 @@ def default_visible(window_width: int) -> bool:
 
 
 class ControlPanel:
-    def __init__(self, ctx: moderngl.Context, editor, window_size: tuple[int, int], *, visible: bool = True):
+    def __init__(self, ctx: moderngl.Context, editor, window_size: tuple[int, int], *, visible: bool = True,
+                 on_load: Callable[[str], None] | None = None):
         self.editor = editor
         self.visible = visible
+        self.on_load = on_load  # given the Load weights field's text when Load (or Enter) is pressed
+        self.load_path = ""  # what the Load weights field holds
+        self._focus_load_path = False  # the next frame puts the keyboard in the Load weights field
         self._context = imgui.create_context()
         imgui.set_current_context(self._context)  # creating one leaves another panel's current
         io = imgui.get_io()
@@ -204,6 +209,7 @@ class ControlPanel:
         self._training()
         self._optimisation()
         self._architecture()
+        self._weights()
         imgui.end()
         imgui.render()
         self.renderer.render(imgui.get_draw_data(), framebuffer_size)
@@ -322,6 +328,28 @@ class ControlPanel:
         imgui.set_item_tooltip("an 11th output, trained on Fashion-MNIST pictures mixed into the digits")
         imgui.spacing()
         imgui.text_disabled("J adds a neuron to the selected neuron's layer,\nShift+J removes the selected neuron.")
+
+    def focus_load_path(self) -> None:
+        """Put the keyboard in the Load weights field (from the next frame): L without weights to load."""
+        self._focus_load_path = True
+
+    def _weights(self) -> None:
+        """A path to load weights or a run from: the app's L loads only what it saved or was started with."""
+        if self.on_load is None:
+            return
+        imgui.separator_text("Load weights")
+        if self._focus_load_path:
+            imgui.set_keyboard_focus_here()
+            self._focus_load_path = False
+        imgui.set_next_item_width(-imgui.calc_text_size("Load").x - 3 * imgui.get_style().frame_padding.x)
+        entered, self.load_path = imgui.input_text_with_hint("##load path", "path of a .npz file", self.load_path,
+                                                             imgui.InputTextFlags_.enter_returns_true)
+        self._remember("load path")
+        imgui.same_line()
+        pressed = imgui.button("Load")
+        self._remember("load")
+        if entered or pressed:
+            self.on_load(self.load_path)
 
     def _choice(self, label: str, name: str, current: str, options: list[str]) -> str | None:
         """A drop-down list; the option picked this frame (None: none). Each option's place is remembered."""

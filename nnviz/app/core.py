@@ -12,6 +12,7 @@ pick the hovered sphere -> renderer.draw(camera) -> overlay (HUD).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 from nnviz.app import hud_text, keymap
 from nnviz.app import hud_layout, panels
 from nnviz.app.camera_rig import CameraRig
-from nnviz.app.files import unique_path
+from nnviz.app.files import timestamped, unique_path
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
 from nnviz.app.hud_layout import compact, contains, draw_button_rect, open_area
@@ -34,12 +35,12 @@ from nnviz.app.glide import NeuronGlide, start_positions
 from nnviz.app.live_edit import NetworkEditor
 from nnviz.app.dynamic_resolution import ResolutionScaler
 from nnviz.app.live_recording import LiveRecording
-from nnviz.app.session import TrainingSession
+from nnviz.app.session import MESSAGE_SECONDS, TrainingSession
 from nnviz.app.timeline import bar_rect
 from nnviz.engine import colormaps
 from nnviz.engine.camera import FULL_VIEW
 from nnviz.engine.frame import FrameSnapshot
-from nnviz.engine.image_io import save_png
+from nnviz.engine.image_io import save_new_png
 from nnviz.engine.layout import layout_network
 from nnviz.engine.network_renderer import NetworkRenderer
 from nnviz.engine.offscreen import OffscreenTarget, ScreenTarget
@@ -60,6 +61,9 @@ LEFT, RIGHT = "left", "right"  # mouse buttons
 OVERLAY_TRAINING_SHARE = 0.5
 MIN_EXTRA_TRAINING = 0.002
 OVERLAY_SMOOTHING = 0.2
+#: Unsaved training: a second quit (Esc, the close button) within this long of the first quits; as long as
+#: the first one's message shows.
+QUIT_CONFIRM_SECONDS = MESSAGE_SECONDS
 
 
 class Host(Protocol):
@@ -156,7 +160,7 @@ class AppCore:
         self.editor = NetworkEditor(session, perform=self.perform, selected=self._selected_layer_index,
                                     on_reshape=self._reshape)
         self.panel = (ControlPanel(ctx, self.editor, self.window_size,
-                                   visible=control_panel_default(self.window_size[0]))
+                                   visible=control_panel_default(self.window_size[0]), on_load=self.load_typed_path)
                       if control_panel else None)
         self.rig = CameraRig(self.layout, self._aspect())
         self._update_open_area()
@@ -179,6 +183,7 @@ class AppCore:
         self._trained_while_overlaid = 0.0
         self._trained_until: float | None = None  # when this frame's training ended (draw_then_train)
         self._screenshot_requested = False
+        self._quit_asked_at: float | None = None  # when a quit was refused for unsaved training
         self.panel_seconds = 0.0  # what drawing the control panel cost in the last frame
         self._clock = clock
         self._last_panel = clock()
@@ -675,13 +680,31 @@ class AppCore:
         self.session.step_epoch()  # trained over the next frames, at max speed
 
     def _load(self) -> None:
-        """The weights saved last in this session, else --load FILE or --history RUN, else the newest in the
-        save directory."""
-        saved = sorted(self.screenshot_dir.glob("nnviz-weights-*.npz"), key=lambda p: p.stat().st_mtime)
-        path = self.session.last_saved or self.load_path or (saved[-1] if saved else None)
-        if path is None:
-            self.session.say(f"nothing to load: no --load FILE and no saved weights in {self.screenshot_dir}")
+        """The weights saved last in this session, else --load FILE (or --history RUN); else the control
+        panel's "Load weights" field takes a path. Never the newest file of a folder: whoever can write
+        there would choose what is loaded."""
+        path = self.session.last_saved or self.load_path
+        if path is not None:
+            self.load_file(path)
             return
+        nothing = f"nothing saved ({keymap.key_label('save')}) in this session and no --load FILE"
+        if self.panel is None:
+            self.session.say(f"{nothing}: nothing to load")
+            return
+        if not self.panel.visible:
+            self._toggle_panel()
+        self.panel.focus_load_path()
+        self.session.say(f"{nothing}: type the file's path into the panel's Load weights field, then Enter")
+
+    def load_typed_path(self, text: str) -> None:
+        """The control panel's Load weights field: a path as typed ("~" for the home directory)."""
+        if not text.strip():
+            self.session.say("type the path of a weight (.npz) or run file first")
+            return
+        self.load_file(Path(os.path.expanduser(text)))  # unlike Path.expanduser, never raises ("~nobody")
+
+    def load_file(self, path: Path) -> None:
+        """Load weights or a run (any failure is the session's to report: the session goes on unchanged)."""
         if self.session.load(path):
             self._follow_activation()
 
@@ -690,9 +713,9 @@ class AppCore:
 
     def _save_screenshot(self) -> None:
         self._screenshot_requested = False
-        path = unique_path(self.screenshot_dir, "nnviz", ".png")
         try:
-            save_png(path, self.target.read_rgb())
+            # Created exclusively under the first free name (a link planted at one is never written through).
+            path = save_new_png(timestamped(self.screenshot_dir, "nnviz", ".png"), self.target.read_rgb())
         except NnvizError as error:  # a full disk or a vanished directory must not end the session
             self.session.say(f"could not save the screenshot: {error}")
             return
@@ -816,8 +839,21 @@ class AppCore:
             self.view.help_visible = False
         elif self.view.mouse_captured:
             self._capture_mouse(False)
-        elif self.host is not None:
+        elif self.host is not None and self.may_quit():
             self.host.close()
+
+    def may_quit(self) -> bool:
+        """Whether closing the window now loses nothing, or was asked for twice.
+
+        Training since the last save (or load) is lost on closing: the first request says so and is
+        refused; another within QUIT_CONFIRM_SECONDS closes. The window's close button asks this too."""
+        unsaved, now = self.session.samples_since_save, self._clock()
+        asked_at, self._quit_asked_at = self._quit_asked_at, now
+        if unsaved == 0 or (asked_at is not None and now - asked_at <= QUIT_CONFIRM_SECONDS):
+            return True
+        self.session.say(f"training not saved ({unsaved:,} samples since the last save): "
+                         f"{keymap.key_label('save')} saves, {keymap.key_label('quit')} again quits")
+        return False
 
     def _capture_mouse(self, captured: bool) -> None:
         self.view.mouse_captured = captured
@@ -985,6 +1021,9 @@ class AppCore:
             "panel_ms": 1000.0 * self.panel_seconds,
             "train_samples_per_second": self.rates.samples_per_second,
             "snapshots": len(session.history),
+            "history_bytes": session.history.nbytes,  # the snapshots' memory (bench_soak.py tells it from a leak)
+            "history_points": len(session.history.points),
+            "samples_since_save": session.samples_since_save,
             "timeline_position": session.timeline.position,
             "replaying": session.timeline.replaying,
             "line_mode": session.line_mode,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -36,9 +37,11 @@ def moment(session: TrainingSession) -> Moment:
     if state is not None:
         return Moment(f"{where} (epoch {state.epoch + 1})", state.running_loss, state.running_accuracy,
                       state.test_accuracy, state.config)
-    # A run file keeps the loss points, not the trainer's running figures: the last point at or before.
-    earlier = [p for p in history.points if p.samples_seen <= snapshot.samples_seen]
-    point = earlier[-1] if earlier else None
+    # A run file keeps the loss points, not the trainer's running figures: the last point at or before
+    # (found by bisection: this runs every frame).
+    points = history.points
+    before = bisect.bisect_right(points, snapshot.samples_seen, key=lambda p: p.samples_seen)
+    point = points[before - 1] if before else None
     nan = math.nan
     return Moment(where, point.loss if point else nan, point.train_accuracy if point else nan,
                   point.test_accuracy if point else nan, history.config)

@@ -50,7 +50,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("J",), "remove_neuron", "remove the selected hidden neuron", shift=True),
     Binding(("J",), "add_neuron", "add a neuron to the selected neuron's hidden layer (outputs unchanged)"),
     Binding(("K",), "save", "save weights (.npz, timestamped)"),
-    Binding(("L",), "load", "load the last saved (or --load) weights"),
+    Binding(("L",), "load", "load the weights K saved last, else --load FILE, else a path you type"),
     Binding(("P", "F12"), "screenshot", "save a screenshot (PNG)"),
     Binding(("F9",), "toggle_recording", "record the window to an .mp4 beside the screenshots (F9 stops)"),
     Binding(("C",), "cycle_colormap", "next weight colour map (incl. colour-blind safe)"),
@@ -62,7 +62,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("TAB",), "toggle_mouse_look", "capture the mouse to look around (Tab or Esc releases)"),
     Binding(("H", "F1"), "toggle_help", "show / hide this help"),
     Binding(("U",), "toggle_hud", "hide / show the HUD (clean screenshots)"),
-    Binding(("ESCAPE",), "quit", "quit (first closes help or releases the mouse)"),
+    Binding(("ESCAPE",), "quit", "quit (first closes help, frees the mouse; press twice if unsaved)"),
 )
 
 #: Keys held for movement (not dispatched as actions): (forward, right, up) axes.
@@ -88,6 +88,12 @@ def action_for(symbol: str, shift: bool) -> str | None:
         if symbol in binding.keys and (binding.shift == shift or not binding.shift and not _has_shift_variant(symbol)):
             return binding.action
     return None
+
+
+def key_label(action: str) -> str:
+    """The key that does `action`, as the help names it ("K", "Esc"): for messages that tell which to press."""
+    binding = next(b for b in BINDINGS if b.action == action)
+    return ("Shift+" if binding.shift else "") + _key_name(binding.keys[0])
 
 
 def _has_shift_variant(symbol: str) -> bool:

@@ -39,6 +39,8 @@ PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_re
 #: Batches per frame for "+"/"-"; None trains as many as the frame budget allows.
 SPEED_LEVELS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, None)
 MESSAGE_SECONDS = 4.0
+#: A failed load's reason is cut to this many characters: it is one line of the HUD, whatever the file held.
+MAX_LOAD_ERROR_CHARS = 160
 
 
 @dataclass
@@ -76,6 +78,7 @@ class TrainingSession:
         self.speed_level = len(SPEED_LEVELS) - 1
         self._epoch_target: int | None = None
         self.last_saved: Path | None = None
+        self.samples_since_save = 0  # trained since the last save or load: lost if the window closes now
         self.messages: deque[Message] = deque(maxlen=4)
         self._clock = clock
         self.confusion = ConfusionTracker(time.perf_counter)  # the test set's, for the network on show
@@ -246,7 +249,7 @@ class TrainingSession:
                 self.say(f"epoch {trainer.epoch} done: test accuracy {trainer.test_accuracy:.2%}")
         else:
             done = trainer.train_for(max(budget_seconds, 0.0), max_batches=self.batches_per_frame)
-        self._trained_last_frame = max(trainer.samples_seen - samples_before, 0)
+        self._trained_last_frame = self._count_trained(samples_before)
         self._report_divergence()
         return done
 
@@ -261,7 +264,7 @@ class TrainingSession:
         trainer = self.trainer
         before = trainer.samples_seen
         done = trainer.train_for(budget_seconds)
-        self._trained_last_frame += max(trainer.samples_seen - before, 0)  # the next evaluation slice keeps pace
+        self._trained_last_frame += self._count_trained(before)  # the next evaluation slice keeps pace
         self._report_divergence()
         return done
 
@@ -269,9 +272,17 @@ class TrainingSession:
         if not self.can_train or not self.timeline.live:
             return 0
         self._leave_run_file()
+        before = self.trainer.samples_seen
         done = self.trainer.train_batches(1)
+        self._count_trained(before)
         self._report_divergence()
         return done
+
+    def _count_trained(self, samples_before: int) -> int:
+        """The samples trained since the trainer had seen `samples_before`; they are unsaved training."""
+        trained = max(self.trainer.samples_seen - samples_before, 0)
+        self.samples_since_save += trained
+        return trained
 
     def step_epoch(self) -> None:
         """Train to the end of the current epoch over the next frames (the window stays responsive)."""
@@ -488,15 +499,6 @@ class TrainingSession:
             self._new_history()
             self.say("training on from the run's last weights, with a fresh optimizer: a new run")
 
-    def load_run(self, path: Path) -> bool:
-        """Show a recorded run (nnviz train --history): the timeline replays it; training waits."""
-        try:
-            history = load_run(path)
-        except NnvizError as error:
-            self.say(f"could not load: {error}")
-            return False
-        return self.show_run(history, Path(path))
-
     def show_run(self, history: RunHistory, path: Path) -> bool:
         """Replay a loaded run; it must be of this network's shape."""
         if not self._fits(history.config, path, "run"):
@@ -508,6 +510,7 @@ class TrainingSession:
         self.timeline.follow(history)
         self.timeline.to_start()
         self.paused = True
+        self.samples_since_save = 0
         self.say(f"loaded the run {path}: B plays it, ← → step, X trains on from the moment shown")
         return True
 
@@ -531,22 +534,29 @@ class TrainingSession:
             self.say(f"could not save: {error}")
             return None
         self.last_saved = path
+        self.samples_since_save = 0
         self.say(f"saved weights to {path}")
         return path
 
     def load(self, path: Path) -> bool:
-        """Load weights, or a recorded run to replay."""
-        if is_run_file(path):
-            return self.load_run(path)
+        """Load weights, or a recorded run to replay (nnviz train --history: the timeline replays it).
+
+        Whatever the file is or holds, a failure is said in one line and changes nothing: the network,
+        the optimiser and the run's history stay as they were, and training goes on."""
+        path = Path(path)
         try:
-            loaded = load_weights(path)
-        except NnvizError as error:
-            self.say(f"could not load: {error}")
+            content = _read_weights_or_run(path)
+        except Exception as error:  # noqa: BLE001 - no file may end the window, whatever its loader raised
+            self.say(f"could not load: {_one_line(path, error)}")
             return False
+        if isinstance(content, RunHistory):
+            return self.show_run(content, path)
+        loaded, params = content
         if not self._fits(loaded.config, path, "network"):
             return False
         self.trainer.set_activations(loaded.config.activation, loaded.config.layer_activations)
-        self.trainer.load_parameters(loaded.flat_parameters())
+        self.trainer.load_parameters(params)
+        self.samples_since_save = 0
         if self.dataset is not None:
             self.trainer.evaluate_test()
             self._new_history()
@@ -584,6 +594,24 @@ class ExtraClassLoader:
 
     def join(self, timeout: float | None) -> None:
         self._thread.join(timeout)
+
+
+def _read_weights_or_run(path: Path) -> RunHistory | tuple[LoadedWeights, np.ndarray]:
+    """A run file's history, or a weight file's contents and flat parameters: all read before anything changes."""
+    if is_run_file(path):
+        return load_run(path)
+    loaded = load_weights(path)
+    return loaded, loaded.flat_parameters()
+
+
+def _one_line(path: Path, error: Exception) -> str:
+    """What went wrong, as one line of at most MAX_LOAD_ERROR_CHARS: an NnvizError names the file itself."""
+    if isinstance(error, NnvizError):
+        text = str(error)
+    else:  # an error the loader did not foresee: its kind says most (MemoryError's text is often empty)
+        text = f"{path}: {type(error).__name__}" + (f": {error}" if str(error) else "")
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_LOAD_ERROR_CHARS else text[:MAX_LOAD_ERROR_CHARS - 1] + "…"
 
 
 def _grid_shape(pixels: int) -> tuple[int, int]:

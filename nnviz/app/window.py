@@ -53,8 +53,8 @@ class NnvizWindow(pyglet.window.Window):
 
     def run(self, exit_after: float | None = None) -> None:
         """The event loop, until the window closes; exit_after: close it after that many seconds."""
-        if exit_after is not None:
-            pyglet.clock.schedule_once(lambda dt: self.dispatch_event("on_close"), exit_after)
+        if exit_after is not None:  # for measurements and scripts: closes without asking about unsaved training
+            pyglet.clock.schedule_once(lambda dt: self.close(), exit_after)
         self._pacer = FramePacer(self.target_fps, time.perf_counter())
         pyglet.clock.schedule_once(self._next_frame, 0.0)
         pyglet.app.run(None)  # frames are scheduled by the pacer, one at a time
@@ -131,8 +131,19 @@ class NnvizWindow(pyglet.window.Window):
         self.core.resize((width, height), self.get_framebuffer_size())
 
     def on_close(self):
-        self.core.stop_recording()  # the video is finished and keeps its name
-        super().on_close()
+        """The close button: as Esc, refused once while training is unsaved (AppCore.may_quit)."""
+        if self.core.may_quit():
+            self.close()
+        return pyglet.event.EVENT_HANDLED
+
+    def close(self) -> None:
+        """Close for good (Esc, the close button, --exit-after): the event loop ends and run_app returns, so
+        Python exits normally (its exit handlers run: a download's partial file is removed)."""
+        core = getattr(self, "core", None)  # None: the window failed to open
+        if core is not None:
+            core.stop_recording()  # the video is finished and keeps its name
+        self.has_exit = True  # no frame is drawn after this
+        super().close()
         pyglet.app.exit()
 
     # -------------------------------------------------- the core's host

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.model.config import TrainConfig
-from nnviz.model.trainer import HistoryPoint, Trainer, TrainerState
+from nnviz.model.trainer import MAX_HISTORY_POINTS, HistoryPoint, Trainer, TrainerState, thin_points
 
 #: After the dense start, the next snapshot comes at this many times the latest one's batch.
 GROWTH = 1.05
@@ -89,6 +89,8 @@ class RunHistory:
                 raise ValueError(f"snapshot at batch {snapshot.batches} after one at batch {history._batches[-1]}")
             history._add(snapshot)
         history._points = list(points)
+        while len(history._points) > MAX_HISTORY_POINTS:  # a file's points, as many as a live run keeps
+            thin_points(history._points)
         history.cap_bytes = max(history.cap_bytes, history._nbytes)
         return history
 
@@ -165,18 +167,20 @@ class RunHistory:
             self._remove(int(np.argmin(gaps)) + 1)  # the first of the smallest: the earliest dense stretch
 
     def _sync_points(self, trainer: Trainer) -> None:
-        """Take the trainer's newer points, when ours are the start of its list.
+        """Take the trainer's points when its latest is newer than ours.
 
         For their shared past both lists hold the same point objects (states
-        carry them). Ours are longer when the trainer was sent back to an
-        earlier state: the recorded future stands until it trains on from
-        there, and _record drops it.
+        carry them), but the trainer thins its list in a long run
+        (nnviz.model.trainer.thin_points): so ours becomes a copy of it, made
+        only when a point was added (a few times a second at most). Ours are
+        newer when the trainer was sent back to an earlier state: the recorded
+        future stands until it trains on from there, and _record drops it.
         """
         ours, theirs = self._points, trainer.history
-        if trainer.batches_trained == self._truncated_at:
+        if trainer.batches_trained == self._truncated_at or not theirs:
             return
-        if len(theirs) > len(ours) and (not ours or theirs[len(ours) - 1] is ours[-1]):
-            ours.extend(theirs[len(ours):])
+        if not ours or theirs[-1].samples_seen > ours[-1].samples_seen:
+            self._points = list(theirs)
 
     # ------------------------------------------------------------ reading
     def __len__(self) -> int:

@@ -24,6 +24,10 @@ from nnviz.model.optimizers import Momentum, OptimizerState, make_optimizer
 #: Running loss/accuracy average over roughly this many recent samples.
 RUNNING_WINDOW_SAMPLES = 2000
 EVAL_CHUNK = 2000
+#: The most loss/accuracy points a run keeps: one more, and the older half is thinned (thin_points). A long
+#: run at full speed adds several a second; this keeps its memory flat, and the HUD's per-frame work over
+#: them (about a millisecond at the bound), while the curve still spans the whole run.
+MAX_HISTORY_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,13 @@ def _frozen(value):
     return value
 
 
+def thin_points(points: list) -> None:
+    """Drop every other point of the older half, in place: the first point and the newer half stay.
+
+    Thinned again and again, a run's early stretch ends up sparse and its recent one dense."""
+    del points[1:len(points) // 2:2]
+
+
 def _flatten(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1)
 
@@ -115,6 +126,7 @@ class Trainer:
         self.network = network_for(config)
         self.optimizer = make_optimizer(config.optimizer, self.network.params.size, config.momentum)
         self.history_every = history_every
+        self.max_history_points = MAX_HISTORY_POINTS  # points beyond are thinned (thin_points)
         #: None: each history point (every history_every samples, and each epoch's end) evaluates the test
         #: set on the spot, inside that training step (nnviz train prints it per epoch). Else a function
         #: called instead with each such point, its test accuracy NaN, and a token, while the network still
@@ -184,7 +196,7 @@ class Trainer:
         self.running_loss = math.nan
         self.running_accuracy = math.nan
         self._set_test_accuracy(math.nan)
-        self.history: list[HistoryPoint] = []
+        self.history: list[HistoryPoint] = []  # at most max_history_points: older ones are thinned
         self.diverged: str | None = None
         self._epoch_cost_sum = 0.0
         self._epoch_correct = 0
@@ -408,6 +420,8 @@ class Trainer:
             math.nan if deferred else self.test_accuracy,
         )
         self.history.append(point)
+        if len(self.history) > self.max_history_points:
+            thin_points(self.history)
         self._next_history_at = self.samples_seen + self.history_every
         if deferred:
             self.deferred_test(point, next(self._tokens))
