@@ -1,5 +1,6 @@
 """Command line: ``nnviz`` (window), ``nnviz train`` (headless), ``nnviz render`` (PNG), ``nnviz video`` (mp4),
-``nnviz predict`` (your own images), ``nnviz edit`` (a saved network's architecture).
+``nnviz predict`` (your own images), ``nnviz edit`` (a saved network's architecture), ``nnviz export``
+(weights for PyTorch or ONNX).
 
 Builds the parser from nnviz.commands, runs the command asked for, and turns
 its errors into one line on stderr and an exit code.
@@ -11,6 +12,7 @@ import argparse
 import sys
 
 from nnviz.commands.edit import add_edit_options, run_edit
+from nnviz.commands.export import add_export_options, run_export
 from nnviz.commands.options import OneLineErrorParser, add_data_options, add_model_options
 from nnviz.commands.predict import add_predict_options, run_predict
 from nnviz.commands.render import add_render_options, run_render
@@ -23,6 +25,7 @@ from nnviz.safe_files import os_error
 
 #: Subcommand (None: none given) -> the function that runs it.
 RUN = {"train": run_train, "render": run_render, "video": run_video, "predict": run_predict, "edit": run_edit,
+       "export": run_export,
        None: run_app}
 
 
@@ -71,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "outputs unchanged). The edits run in the order given; each prints what it did. "
                     "Continue with 'nnviz train --load OUT.npz'.")
     add_edit_options(edit)
+
+    export = commands.add_parser(
+        "export", help="write saved weights for PyTorch (.safetensors) or ONNX (.onnx)",
+        description="Write weights for other frameworks: a .safetensors file holding the state dict of "
+                    "nn.Sequential(Linear, activation, ..., Linear) (keys 0.weight, 0.bias, 2.weight, ...), or an "
+                    ".onnx model from 'input' [batch, 784] to 'output', the network's probabilities.")
+    add_export_options(export)
     return parser
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnviz import npz_files
 from nnviz.errors import NnvizError
 from nnviz.limits import excerpt
 from nnviz.model import npz_archive
@@ -70,7 +71,7 @@ def save_run(path: str | os.PathLike, history: RunHistory, **extra) -> Path:
 def is_run_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` looks like a run file (has snapshot parameters), from its zip directory alone."""
     try:
-        with npz_archive.open_archive(path, WHAT) as archive:
+        with npz_files.open_archive(path, WHAT) as archive:
             return "params" in archive.names
     except NnvizError:
         return False
@@ -80,9 +81,9 @@ def load_run(path: str | os.PathLike) -> RunHistory:
     """The run in ``path``: snapshots with parameters (state None), its config and points.
 
     Every member's name, dtype and shape is checked against the config and the others before any
-    array is read (see npz_archive.open_archive).
+    array is read (see npz_files.open_archive).
     """
-    with npz_archive.open_archive(path, WHAT) as archive:
+    with npz_files.open_archive(path, WHAT) as archive:
         if "params" not in archive.names and "W0" in archive.names:
             raise NnvizError(f"{archive.path}: is a weight file, not a run file")
         config, _ = npz_archive.read_config(archive)
@@ -95,7 +96,7 @@ def load_run(path: str | os.PathLike) -> RunHistory:
     return RunHistory.from_snapshots(config, snapshots, _points(path, arrays))
 
 
-def _check_members(archive: npz_archive.Archive, config: TrainConfig) -> None:
+def _check_members(archive: npz_files.Archive, config: TrainConfig) -> None:
     """Names, dtypes and shapes, from the zip directory and the .npy headers, before any data is read."""
     path = archive.path
     for name in SNAPSHOT_MEMBERS + POINT_MEMBERS:
@@ -122,7 +123,7 @@ def _check_members(archive: npz_archive.Archive, config: TrainConfig) -> None:
             raise NnvizError(f"{path}: '{name}' has {headers[name].shape[0]:,} entries, 'point_samples' {points:,}")
 
 
-def _check_header(path: Path, header: npz_archive.ArrayHeader, kind: str, ndim: int) -> None:
+def _check_header(path: Path, header: npz_files.ArrayHeader, kind: str, ndim: int) -> None:
     """Of dtype kind ``kind`` ("i": integers, "f": floats) with ``ndim`` axes."""
     if header.dtype.kind not in ("iu" if kind == "i" else kind):
         expected = "integers" if kind == "i" else "floats"

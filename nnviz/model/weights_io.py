@@ -7,7 +7,7 @@ Layout: float32 arrays ``W0, b0, W1, b1, ...`` where ``Wk`` has shape
 ``layer_activations`` where hidden layers differ (one name per hidden layer;
 empty or absent: all ``activation``). Loading reads no pickle, so a file
 can never run code, and checks every member against the config before
-reading it (npz_archive.open_archive).
+reading it (npz_files.open_archive).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from nnviz import npz_files
 from nnviz.errors import NnvizError
 from nnviz.limits import excerpt
-from nnviz.model import npz_archive
+from nnviz.model import interchange, npz_archive
 from nnviz.model.config import TrainConfig
 from nnviz.model.network import Network
 
@@ -57,10 +58,16 @@ def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig,
     return npz_archive.write_atomically(path, arrays, WHAT)
 
 
-def load_weights(path: str | os.PathLike) -> LoadedWeights:
+def load_weights(path: str | os.PathLike, activation: str | None = None, output: str | None = None) -> LoadedWeights:
     """The weights in ``path``; every member's name, dtype and shape checked against the config before
-    any array is read (see npz_archive.open_archive). NnvizError naming the file for any defect."""
-    with npz_archive.open_archive(path, WHAT) as archive:
+    any array is read (see npz_files.open_archive). NnvizError naming the file for any defect.
+
+    PyTorch and ONNX files (by extension) are read by nnviz.model.interchange; ``activation`` and
+    ``output`` stand for what such a file does not say.
+    """
+    if interchange.handles(path):
+        return LoadedWeights(*interchange.load_any(path, activation, output))
+    with npz_files.open_archive(path, WHAT) as archive:
         if "W0" not in archive.names and "params" in archive.names:
             raise NnvizError(f"{archive.path}: is a run file, not a weight file")
         config, extra = npz_archive.read_config(archive)
@@ -74,7 +81,7 @@ def load_weights(path: str | os.PathLike) -> LoadedWeights:
     return LoadedWeights(config, weights, biases, extra)
 
 
-def _expected_shapes(archive: npz_archive.Archive, config: TrainConfig) -> dict[str, tuple[int, ...]]:
+def _expected_shapes(archive: npz_files.Archive, config: TrainConfig) -> dict[str, tuple[int, ...]]:
     """Each parameter member's shape, in W0, b0, W1, ... order, checked against the members' headers."""
     path, layers = archive.path, list(config.layers)
     expected = {}
@@ -97,7 +104,7 @@ def _expected_shapes(archive: npz_archive.Archive, config: TrainConfig) -> dict[
     return expected
 
 
-def _read_parameters(archive: npz_archive.Archive, name: str) -> np.ndarray:
+def _read_parameters(archive: npz_files.Archive, name: str) -> np.ndarray:
     """Member ``name`` as float32, refused if it holds a value float32 cannot (NaN, infinities, beyond 3.4e38)."""
     array = archive.read(name)
     if not np.isfinite(array).all():
