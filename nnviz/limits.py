@@ -48,3 +48,13 @@ def excerpt(value: object) -> str:
     if len(text) <= MAX_ECHO_CHARS:
         return text
     return f"{text[:MAX_ECHO_CHARS - 25]}... ({len(text):,} characters)"
+
+#: Pictures a dataset nnviz converts (a Keras .npz, a CSV, an image folder) may hold, training and test together:
+#: 2**20 28x28 pictures are 784 MiB, more than EMNIST's largest split (814,255) and 15 times MNIST.
+MAX_DATASET_IMAGES = 2**20
+#: Bytes of one line of a CSV dataset: a row of 785 numbers needs at most 3,140.
+MAX_CSV_LINE_BYTES = 64 * 2**10
+#: Classes an image folder may have (one sub-folder each): labels are uint8.
+MAX_CLASSES = 256
+#: Bytes of a file of class names (classes.txt): ten names of up to 6 KiB each.
+MAX_CLASS_NAMES_BYTES = 64 * 2**10

@@ -10,7 +10,7 @@ import argparse
 
 from nnviz.commands.options import parse_names
 from nnviz.data import load_dataset
-from nnviz.data.loader import dataset_spec
+from nnviz.data.loader import dataset_class_names, dataset_spec
 from nnviz.data.mixing import NOT_A_DIGIT, load_not_a_digit_source, with_not_a_digit
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model.config import PRESETS, TrainConfig, check_data_shape, format_layers, validate
@@ -27,7 +27,7 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, LoadedWeights |
     Checked against the dataset's image size and classes before any data is
     loaded (or downloaded).
     """
-    loaded = load_weights(args.load) if args.load else None
+    loaded = load_weights(args.load, args.activation, args.output) if args.load else None
     config = loaded.config if loaded else PRESETS[args.preset]
     changes = {name: getattr(args, name) for name in _CONFIG_OPTIONS if getattr(args, name) is not None}
     if args.layers is not None:
@@ -63,7 +63,7 @@ def wants_not_a_digit(args: argparse.Namespace, loaded: LoadedWeights | None = N
 
 
 def class_names(args: argparse.Namespace, loaded: LoadedWeights | None = None) -> tuple[str, ...]:
-    names = dataset_spec(args.dataset).class_names
+    names = dataset_class_names(args.dataset, getattr(args, "data", None))  # an image folder's own classes
     return (*names, NOT_A_DIGIT) if wants_not_a_digit(args, loaded) else names
 
 

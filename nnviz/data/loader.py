@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,18 +10,23 @@ from typing import Iterable
 
 import numpy as np
 
-from nnviz.data import fetch, idx, locate
+from nnviz.data import dataset_files, fetch, idx, image_folder, locate
 from nnviz.data.sources import DATASETS, DatasetSpec, IdxFile, dataset_of
 from nnviz.errors import NnvizError
+from nnviz.limits import MAX_CLASS_NAMES_BYTES, excerpt
+
+#: Files beside a dataset's four IDX files that name its classes, one per line; the first found is used.
+CLASS_NAME_FILES = ("classes.txt", "class_names.txt")
 
 
 @dataclass(frozen=True, eq=False)  # field-wise == would compare whole arrays
 class Dataset:
     """A training and a test set of 28x28 uint8 images with uint8 labels 0 to len(class_names) - 1.
 
-    Loaded from files, the arrays are read-only views of the files' bytes (see
-    idx.parse) and the labels 0-9; a dataset made by mixing two
-    (nnviz.data.mixing) holds read-only arrays of its own and more classes.
+    Loaded from IDX files, the arrays are read-only views of the files' bytes (see
+    idx.parse) and the labels 0-9; from another format (a Keras .npz, a CSV, an
+    image folder: one class per sub-folder) or made by mixing two
+    (nnviz.data.mixing), read-only arrays of its own.
     """
 
     name: str
@@ -29,7 +35,7 @@ class Dataset:
     train_labels: np.ndarray = field(repr=False)  # (60000,)
     test_images: np.ndarray = field(repr=False)  # (10000, 28, 28)
     test_labels: np.ndarray = field(repr=False)  # (10000,)
-    source: Path  # the directory the files were read from (a mix: its digits')
+    source: Path  # the directory the files were read from, or the dataset file (a mix: its digits')
 
 
 def load_dataset(
@@ -39,7 +45,9 @@ def load_dataset(
     progress: bool | fetch.ProgressCallback = True,
     mirrors: str | Iterable[str] | None = None,
 ) -> Dataset:
-    """Load ``name`` from, in order: ``data_dir`` or $NNVIZ_DATA; the download cache;
+    """Load ``name`` from, in order: ``data_dir`` or $NNVIZ_DATA (a directory of IDX files, maybe with a
+    classes.txt; a Keras .npz or Kaggle .csv file, see nnviz.data.dataset_files; a folder of pictures per
+    class, see nnviz.data.image_folder); the download cache;
     the system's data directories; else a download into the cache (when ``download``).
 
     ``progress``: True prints download bars on stderr; a callable is called with
@@ -51,9 +59,15 @@ def load_dataset(
     spec = dataset_spec(name)
 
     chosen = locate.user_data_dir(data_dir)
+    if chosen is not None and dataset_files.is_dataset_file(chosen[0]):
+        return read_dataset_file(spec, chosen[0], progress=progress is True)
+    if chosen is not None and _is_image_folder(spec, chosen[0]):
+        names, splits = image_folder.read_image_folder(chosen[0], progress=progress is True)
+        return _dataset_of_splits(spec.name, names, splits, chosen[0])
     if chosen is not None:
         directory, paths = locate.files_in_user_dir(spec, *chosen)
-        return read_dataset(spec, directory, paths, from_cache=False)
+        dataset = read_dataset(spec, directory, paths, from_cache=False)
+        return dataclasses.replace(dataset, class_names=class_names_beside(spec, directory))
 
     return load_shared(
         spec, download=download, progress=progress, mirrors=mirrors,
@@ -96,6 +110,61 @@ def load_shared(
     return read_dataset(spec, cache, locate.find_files(spec, cache), from_cache=True)
 
 
+def dataset_class_names(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The classes load_dataset(name, data_dir) will have, known before loading: the dataset's, or an image
+    folder's (its sub-folders' names)."""
+    spec = dataset_spec(name)
+    chosen = locate.user_data_dir(data_dir)
+    if chosen is not None and _is_image_folder(spec, chosen[0]):
+        return image_folder.folder_class_names(chosen[0])
+    if chosen is not None and not dataset_files.is_dataset_file(chosen[0]):
+        try:
+            directory = locate.files_in_user_dir(spec, *chosen)[0]
+        except NnvizError:
+            return spec.class_names  # missing files: load_dataset says which
+        return class_names_beside(spec, directory)
+    return spec.class_names
+
+
+def class_names_beside(spec: DatasetSpec, directory: Path) -> tuple[str, ...]:
+    """The class names a CLASS_NAME_FILES file in the IDX ``directory`` gives (KMNIST's hiragana, ...), one per
+    line; else ``spec``'s. IDX labels run 0-9 (see idx.parse), so such a file must name ten classes."""
+    for file_name in CLASS_NAME_FILES:
+        path = directory / file_name
+        if path.is_file():
+            return _read_class_names(path, len(spec.class_names))
+    return spec.class_names
+
+
+def _read_class_names(path: Path, count: int) -> tuple[str, ...]:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CLASS_NAMES_BYTES + 1)
+        text = data.decode("utf-8-sig")
+    except OSError as error:
+        raise NnvizError(f"{path}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise NnvizError(f"{path}: not UTF-8 text (expected one class name per line)") from None
+    if len(data) > MAX_CLASS_NAMES_BYTES:
+        raise NnvizError(f"{path}: is over {MAX_CLASS_NAMES_BYTES:,} bytes; expected one class name per line")
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(names) != count:
+        raise NnvizError(f"{path}: names {len(names):,} classes; the IDX labels beside it run from 0 to "
+                         f"{count - 1}, so it must name {count}, one per line")
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise NnvizError(f"{path}: names '{excerpt(repeated)}' twice")
+    return names
+
+
+def _is_image_folder(spec: DatasetSpec, directory: Path) -> bool:
+    """Sub-folders and none of ``spec``'s IDX files: pictures per class. A folder of datasets (mnist/, fashion/)
+    is not one: it is an IDX data directory missing some files."""
+    if dataset_files.is_dataset_file(directory) or any((directory / known).is_dir() for known in DATASETS):
+        return False
+    return set(locate.find_files(spec, directory)) == {None} and image_folder.is_image_folder(directory)
+
+
 def dataset_spec(name: str) -> DatasetSpec:
     try:
         return DATASETS[name]
@@ -117,6 +186,18 @@ def read_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_
         test_labels=test_labels,
         source=directory,
     )
+
+
+def read_dataset_file(spec: DatasetSpec, path: Path, *, progress: bool) -> Dataset:
+    """The dataset file at ``path`` (a Keras .npz, a Kaggle .csv) as a Dataset of ``spec``'s classes."""
+    splits = dataset_files.read_dataset_file(path, len(spec.class_names), progress=progress)
+    return _dataset_of_splits(spec.name, spec.class_names, splits, path)
+
+
+def _dataset_of_splits(name: str, class_names: tuple[str, ...], splits: dataset_files.Splits, source: Path) -> Dataset:
+    for array in splits:
+        array.flags.writeable = False  # as read_dataset's arrays: the data is never changed in place
+    return Dataset(name=name, class_names=class_names, **splits._asdict(), source=source)
 
 
 def _read_file(spec: DatasetSpec, path: Path, file: IdxFile, *, from_cache: bool) -> np.ndarray:
