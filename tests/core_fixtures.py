@@ -30,6 +30,18 @@ def frames(core: AppCore, count: int = 2) -> None:
         core.render()
 
 
+def click(core: AppCore, widget: str, fraction: float = 0.5, button: str = "left") -> None:
+    """Press and release on a panel widget (at `fraction` of its width), a frame for each as a window gives."""
+    frames(core, 1)  # lay the panel out so its widgets have places
+    x0, y0, x1, y1 = core.panel.widget_rects[widget]
+    x, y = x0 + (x1 - x0) * fraction, (y0 + y1) / 2
+    core.mouse_motion(x, y, 0, 0)
+    core.mouse_press(x, y, button)
+    frames(core, 1)
+    core.mouse_release(x, y, button)
+    frames(core, 2)
+
+
 class RecordingHost:
     """Stands in for the window: remembers what the core asked of it."""
 

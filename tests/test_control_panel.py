@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core_fixtures import Clock, frames as _frames, make_core, screen_point  # noqa: F401  (fixture)
+from core_fixtures import Clock, click, frames as _frames, make_core, screen_point  # noqa: F401  (fixture)
 from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
 from nnviz.app.glide import GLIDE_SECONDS
 from nnviz.app.hud_colors import PANEL_COLOR
@@ -22,18 +22,6 @@ from synthetic_data import synthetic_dataset
 pytestmark = pytest.mark.gl
 
 WIDE = (1280, 720)  # wide enough for the panel to be shown at start
-
-
-def click(core: AppCore, widget: str, fraction: float = 0.5, button: str = "left") -> None:
-    """Press and release on a panel widget (at `fraction` of its width), a frame for each as a window gives."""
-    _frames(core, 1)  # lay the panel out so its widgets have places
-    x0, y0, x1, y1 = core.panel.widget_rects[widget]
-    x, y = x0 + (x1 - x0) * fraction, (y0 + y1) / 2
-    core.mouse_motion(x, y, 0, 0)
-    core.mouse_press(x, y, button)
-    _frames(core, 1)
-    core.mouse_release(x, y, button)
-    _frames(core, 2)
 
 
 def test_the_panel_is_drawn_docked_right_and_f2_hides_it(make_core):

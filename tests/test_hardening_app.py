@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core_fixtures import Clock, frames as _frames, loaded_session, make_core  # noqa: F401  (fixture)
+from core_fixtures import Clock, click, frames as _frames, loaded_session, make_core  # noqa: F401  (fixture)
 from gl_fixtures import gl_ctx, gl_loader, gl_session_ctx  # noqa: F401  (fixtures)
 from nnviz.app import hud_text
 from nnviz.app import session as session_module
@@ -532,3 +532,22 @@ def test_a_screenshot_never_writes_through_a_link_planted_at_the_name_it_would_t
     assert all(link.is_symlink() for link in planted)
     assert saved not in planted and saved.is_file() and not saved.is_symlink()
     assert saved.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".onnx"])
+def test_k_saves_in_the_format_picked_in_the_panel_and_l_loads_it_back(make_core, suffix):
+    core = make_core(size=WIDE)
+    session = core.session
+    click(core, "save format")  # open the drop-down
+    click(core, f"save format: {suffix}")
+    saved_params = session.trainer.network.params.copy()
+    core.key_press("K")
+    core.key_release("K")
+    path = session.last_saved
+    assert path.suffix == suffix and path.is_file()
+    loaded = load_weights(path)  # by its extension, as L and --load read it
+    np.testing.assert_array_equal(loaded.flat_parameters(), saved_params)
+    session.trainer.network.params[:] = 0.0
+    core.key_press("L")
+    core.key_release("L")
+    np.testing.assert_array_equal(session.trainer.network.params, saved_params)

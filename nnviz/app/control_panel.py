@@ -21,7 +21,7 @@ from imgui_bundle import imgui
 from imgui_bundle.imgui import internal as imgui_internal
 
 from nnviz.app.hud_colors import BUTTON_COLOR, PANEL_COLOR, TEXT_COLOR
-from nnviz.app.session import SPEED_LEVELS
+from nnviz.app.session import SAVE_FORMATS, SPEED_LEVELS
 from nnviz.engine.gui_renderer import GuiRenderer
 from nnviz.engine.rules import MAX_LAYERS
 from nnviz.model.activations import ACTIVATIONS
@@ -342,7 +342,7 @@ class ControlPanel:
             imgui.set_keyboard_focus_here()
             self._focus_load_path = False
         imgui.set_next_item_width(-imgui.calc_text_size("Load").x - 3 * imgui.get_style().frame_padding.x)
-        entered, self.load_path = imgui.input_text_with_hint("##load path", "path of a .npz file", self.load_path,
+        entered, self.load_path = imgui.input_text_with_hint("##load path", "path: .npz, .onnx, .safetensors, .keras ...", self.load_path,
                                                              imgui.InputTextFlags_.enter_returns_true)
         self._remember("load path")
         imgui.same_line()
@@ -350,6 +350,12 @@ class ControlPanel:
         self._remember("load")
         if entered or pressed:
             self.on_load(self.load_path)
+        imgui.separator_text("Save weights (K)")
+        chosen = self._choice("format", "save format", self.editor.save_format, list(SAVE_FORMATS))
+        if chosen is not None:
+            self.editor.set_save_format(chosen)
+        imgui.set_item_tooltip(".npz: nnviz's own; .safetensors: a PyTorch state dict (nn.Sequential of Linear); "
+                               ".onnx: for any ONNX runtime")
 
     def _choice(self, label: str, name: str, current: str, options: list[str]) -> str | None:
         """A drop-down list; the option picked this frame (None: none). Each option's place is remembered."""

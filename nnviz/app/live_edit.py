@@ -68,6 +68,15 @@ class NetworkEditor:
     def reset(self) -> None:
         self.perform("reset")
 
+    @property
+    def save_format(self) -> str:
+        return self.session.save_format
+
+    def set_save_format(self, suffix: str) -> None:
+        """What K writes from now on (session.SAVE_FORMATS)."""
+        self.session.save_format = suffix
+        self.session.say(f"K now saves the weights as {suffix}")
+
     def set_speed_level(self, level: int) -> None:
         self.session.change_speed(level - self.session.speed_level)
 

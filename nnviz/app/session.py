@@ -49,6 +49,9 @@ class Message:
     shown_at: float
 
 
+#: What K can save: nnviz's own weight file, or the network for PyTorch (safetensors) or any ONNX runtime.
+SAVE_FORMATS = (".npz", ".safetensors", ".onnx")
+
 class TrainingSession:
     def __init__(self, config: TrainConfig, load_data: Callable[[Callable[[str, int, int], None]], object],
                  loaded: LoadedWeights | None = None, dataset_title: str = "MNIST",
@@ -78,6 +81,7 @@ class TrainingSession:
         self.speed_level = len(SPEED_LEVELS) - 1
         self._epoch_target: int | None = None
         self.last_saved: Path | None = None
+        self.save_format = ".npz"  # what K writes: one of SAVE_FORMATS
         self.samples_since_save = 0  # trained since the last save or load: lost if the window closes now
         self.messages: deque[Message] = deque(maxlen=4)
         self._clock = clock
@@ -525,7 +529,7 @@ class TrainingSession:
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
-        path = unique_path(directory, "nnviz-weights", ".npz")
+        path = unique_path(directory, "nnviz-weights", self.save_format)
         try:
             names = {} if self.dataset is None else {"class_names": list(self.dataset.class_names)}
             save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen,

@@ -56,15 +56,18 @@ def add_model_options(parser: argparse.ArgumentParser, subcommand: bool = False)
     group.add_argument("--momentum", type=float, default=default(None), help="for --optimizer momentum (default 0.9)")
     group.add_argument("--weight-decay", type=float, metavar="L2", default=default(None))
     group.add_argument("--seed", type=int, default=default(None))
-    group.add_argument("--load", type=file_name, metavar="FILE", default=default(None), help="start from weights saved as .npz")
+    group.add_argument("--load", type=file_name, metavar="FILE", default=default(None), help="start from these weights: nnviz's .npz, a PyTorch state dict (.safetensors, .pt), "
+                            ".onnx, or Keras (.keras, .weights.h5); --activation names what a state dict does not say")
 
 
 def add_data_options(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
     default = _defaults(subcommand)
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", choices=DATASET_NAMES, default=default("mnist"))
-    group.add_argument("--data", type=file_name, metavar="DIR", default=default(None),
-                       help="directory holding the IDX files (default: $NNVIZ_DATA, the cache, or download)")
+    group.add_argument("--data", type=file_name, metavar="PATH", default=default(None),
+                       help="a folder of IDX files (with classes.txt for other classes), Keras's mnist.npz, "
+                            "Kaggle's train.csv, or a folder of pictures per class (default: $NNVIZ_DATA, the "
+                            "cache, or download)")
     group.add_argument("--no-download", action="store_true", default=default(False),
                        help="never download; fail if the files are missing")
     group.add_argument("--not-a-digit", action="store_true", default=default(False),
