@@ -2,10 +2,11 @@
 
 A labelled file alone is split: its last HELD_OUT_PERCENT of rows become the
 test set (deterministic, and Kaggle's rows are already shuffled). Kaggle's
-``test.csv`` (``pixel0,...``, no labels) is a set to predict and is refused
-for training. The file is parsed a chunk of lines at a time into arrays sized
-by a first pass that counts its lines, so no text copy of the whole file is
-ever held.
+``test.csv`` (``pixel0,...``, no labels) is a set to predict: refused for
+training, read by :func:`pictures_to_predict` (which takes either layout). The
+file is parsed a chunk of lines at a time: for training into arrays sized by a
+first pass that counts its lines, to predict handed on chunk by chunk; no text
+copy of the whole file is ever held.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -64,21 +65,60 @@ def read_digit_csv(path: Path, class_count: int, progress: bool = True,
     return Splits(images[:-held], labels[:-held], images[-held:], labels[-held:])
 
 
+def pictures_to_predict(path: Path, tell: Callable[[str], None]) -> Iterator[np.ndarray]:
+    """``path``'s pictures, streamed as (n, PIXELS) uint8 arrays of up to _CHUNK_LINES rows, in file order.
+
+    Takes Kaggle's ``test.csv`` (no label column) or a labelled file, whose
+    labels are ignored (``tell`` is told so). Same CSV rules, and NnvizErrors,
+    as :func:`read_digit_csv`; a defect is found when its chunk is reached.
+    """
+    try:
+        with path.open("rb") as stream:
+            header = _header_columns(path, _read_line(stream, path, 1))
+            if header == LABELLED_HEADER:
+                tell(f"{path}: has a label column; it was ignored, only the pixels were predicted")
+            first_line = 2
+            while lines := _read_lines(stream, path, first_line, _CHUNK_LINES):
+                yield _parse_chunk(path, lines, first_line, header)[:, -PIXELS:].astype(np.uint8)
+                first_line += len(lines)
+    except OSError as error:
+        raise NnvizError(f"{path}: cannot read: {error.strerror or error}") from None
+    if first_line == 2:
+        raise NnvizError(f"{path}: has a header but no rows")
+
+
 def _read_line(stream: BinaryIO, path: Path, number: int) -> bytes:
     """Line ``number`` without its line end; at most MAX_CSV_LINE_BYTES of it are ever read."""
+    return _read_line_with_end(stream, path, number).rstrip(b"\r\n")
+
+
+def _read_line_with_end(stream: BinaryIO, path: Path, number: int) -> bytes:
+    """Line ``number`` as read, b"" only at the end of the file."""
     line = stream.readline(MAX_CSV_LINE_BYTES + 1)
     if len(line) > MAX_CSV_LINE_BYTES:
         raise NnvizError(f"{path}: line {number:,} is longer than {MAX_CSV_LINE_BYTES:,} bytes; "
                          "not a CSV file of pictures")
-    return line.rstrip(b"\r\n")
+    return line
+
+
+def _read_lines(stream: BinaryIO, path: Path, first_line: int, most: int) -> list[str]:
+    """Up to ``most`` lines from ``first_line`` on, fewer at the end of the file."""
+    lines = []
+    while len(lines) < most and (line := _read_line_with_end(stream, path, first_line + len(lines))):
+        lines.append(line.rstrip(b"\r\n").decode("latin-1"))
+    return lines
 
 
 def _check_header(path: Path, line: bytes) -> None:
-    names = tuple(name.strip().strip('"') for name in line.decode("latin-1").split(","))
-    if names == LABELLED_HEADER:
-        return
-    if names == PIXEL_COLUMNS:
+    if _header_columns(path, line) == PIXEL_COLUMNS:
         raise NnvizError(f"{path}: has no label column: a set to predict, not to train on")
+
+
+def _header_columns(path: Path, line: bytes) -> tuple[str, ...]:
+    """LABELLED_HEADER or PIXEL_COLUMNS, whichever ``line`` is, else an NnvizError."""
+    names = tuple(name.strip().strip('"') for name in line.decode("latin-1").split(","))
+    if names in (LABELLED_HEADER, PIXEL_COLUMNS):
+        return names
     raise NnvizError(f"{path}: line 1: expected the header label,pixel0,...,pixel{PIXELS - 1} (Kaggle's digit "
                      f"recognizer layout), found '{excerpt(line.decode('latin-1'))}'")
 
@@ -106,31 +146,32 @@ def _parse_rows(stream: BinaryIO, path: Path, labels: np.ndarray, images: np.nda
         stop = min(start + _CHUNK_LINES, rows)
         first_line = start + 2  # line 1 is the header
         lines = [_read_line(stream, path, first_line + i).decode("latin-1") for i in range(stop - start)]
-        values = _parse_chunk(path, lines, first_line)
+        values = _parse_chunk(path, lines, first_line, LABELLED_HEADER)
         labels[start:stop] = values[:, 0]
         images[start:stop] = values[:, 1:]
         bar.update(sum(len(line) + 1 for line in lines))
 
 
-def _parse_chunk(path: Path, lines: list[str], first_line: int) -> np.ndarray:
-    """``lines`` as an (n, 785) array of values 0-255, else an NnvizError naming the first bad line and column."""
+def _parse_chunk(path: Path, lines: list[str], first_line: int, header: tuple[str, ...]) -> np.ndarray:
+    """``lines`` as an (n, len(header)) array of values 0-255, else an NnvizError naming the first bad line
+    and column."""
     for number, line in enumerate(lines, first_line):
         columns = line.count(",") + 1
-        if columns != len(LABELLED_HEADER):
-            raise NnvizError(f"{path}: line {number:,} has {columns:,} columns, expected {len(LABELLED_HEADER)}")
+        if columns != len(header):
+            raise NnvizError(f"{path}: line {number:,} has {columns:,} columns, expected {len(header)}")
     try:
         values = np.loadtxt(lines, delimiter=",", dtype=np.int64, ndmin=2)
     except (ValueError, OverflowError):
         values = None
     if values is None or values.min() < 0 or values.max() > 255:
-        _raise_first_bad_cell(path, lines, first_line)
+        _raise_first_bad_cell(path, lines, first_line, header)
     return values
 
 
-def _raise_first_bad_cell(path: Path, lines: list[str], first_line: int) -> None:
+def _raise_first_bad_cell(path: Path, lines: list[str], first_line: int, header: tuple[str, ...]) -> None:
     """The slow, exact look for what the fast parse refused: which line and column."""
     for number, line in enumerate(lines, first_line):
-        for column, (name, cell) in enumerate(zip(LABELLED_HEADER, line.split(",")), 1):
+        for column, (name, cell) in enumerate(zip(header, line.split(",")), 1):
             problem = _cell_problem(cell)
             if problem:
                 raise NnvizError(f"{path}: line {number:,}, column {column} ({name}): '{excerpt(cell)}' {problem}")

@@ -1,8 +1,18 @@
-"""load_dataset: find a dataset's files (or download them), check them, hand them over as arrays."""
+"""load_dataset: find a dataset's files (or download them), check them, hand them over as arrays.
+
+An IDX folder with a classes.txt (or class_names.txt) beside its four files holds a dataset of its own
+(KMNIST, EMNIST, ...): its files may hold any number of 28x28 pictures (each header gives its count, up to
+MAX_DATASET_IMAGES in all), and the file names from 2 to MAX_CLASSES classes, one per line. Labels are
+indices into that file, counted from 0: EMNIST letters' labels run 1-26 and 0 is unused, so its
+classes.txt starts with a placeholder line such as ``-`` (blank lines are skipped, so it cannot be empty).
+Files may go by MNIST's names or EMNIST's (emnist-letters-train-images-idx3-ubyte.gz, ...); EMNIST
+stores every picture transposed (its rows are the letter's columns), so files named emnist-* are
+transposed back on loading. A folder without such a file holds MNIST or Fashion-MNIST, checked to have
+their exact counts and labels.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +21,9 @@ from typing import Iterable
 import numpy as np
 
 from nnviz.data import dataset_files, fetch, idx, image_folder, locate
-from nnviz.data.sources import DATASETS, DatasetSpec, IdxFile, dataset_of
+from nnviz.data.sources import DATASETS, EMNIST_PREFIX, DatasetSpec, IdxFile, dataset_of
 from nnviz.errors import NnvizError
-from nnviz.limits import MAX_CLASS_NAMES_BYTES, excerpt
+from nnviz.limits import MAX_CLASS_NAMES_BYTES, MAX_CLASSES, MAX_DATASET_IMAGES, excerpt
 
 #: Files beside a dataset's four IDX files that name its classes, one per line; the first found is used.
 CLASS_NAME_FILES = ("classes.txt", "class_names.txt")
@@ -24,7 +34,7 @@ class Dataset:
     """A training and a test set of 28x28 uint8 images with uint8 labels 0 to len(class_names) - 1.
 
     Loaded from IDX files, the arrays are read-only views of the files' bytes (see
-    idx.parse) and the labels 0-9; from another format (a Keras .npz, a CSV, an
+    idx.parse; EMNIST's pictures: transposed copies); from another format (a Keras .npz, a CSV, an
     image folder: one class per sub-folder) or made by mixing two
     (nnviz.data.mixing), read-only arrays of its own.
     """
@@ -66,8 +76,13 @@ def load_dataset(
         return _dataset_of_splits(spec.name, names, splits, chosen[0])
     if chosen is not None:
         directory, paths = locate.files_in_user_dir(spec, *chosen)
-        dataset = read_dataset(spec, directory, paths, from_cache=False)
-        return dataclasses.replace(dataset, class_names=class_names_beside(spec, directory))
+        names_file = class_names_file(directory)
+        if names_file is not None:
+            return read_named_dataset(spec, directory, paths, names_file)
+        if paths[0].name.startswith(EMNIST_PREFIX):
+            raise NnvizError(f"{directory}: holds EMNIST files but no {CLASS_NAME_FILES[0]}: add one naming "
+                             "their classes, one per line (see nnviz.data.loader)")
+        return read_dataset(spec, directory, paths, from_cache=False)
 
     return load_shared(
         spec, download=download, progress=progress, mirrors=mirrors,
@@ -128,15 +143,17 @@ def dataset_class_names(name: str = "mnist", data_dir: str | os.PathLike | None 
 
 def class_names_beside(spec: DatasetSpec, directory: Path) -> tuple[str, ...]:
     """The class names a CLASS_NAME_FILES file in the IDX ``directory`` gives (KMNIST's hiragana, ...), one per
-    line; else ``spec``'s. IDX labels run 0-9 (see idx.parse), so such a file must name ten classes."""
-    for file_name in CLASS_NAME_FILES:
-        path = directory / file_name
-        if path.is_file():
-            return _read_class_names(path, len(spec.class_names))
-    return spec.class_names
+    line; else ``spec``'s."""
+    names_file = class_names_file(directory)
+    return spec.class_names if names_file is None else _read_class_names(names_file)
 
 
-def _read_class_names(path: Path, count: int) -> tuple[str, ...]:
+def class_names_file(directory: Path) -> Path | None:
+    """The first of CLASS_NAME_FILES in ``directory``; None if it has none."""
+    return next((path for path in (directory / name for name in CLASS_NAME_FILES) if path.is_file()), None)
+
+
+def _read_class_names(path: Path) -> tuple[str, ...]:
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_CLASS_NAMES_BYTES + 1)
@@ -148,9 +165,8 @@ def _read_class_names(path: Path, count: int) -> tuple[str, ...]:
     if len(data) > MAX_CLASS_NAMES_BYTES:
         raise NnvizError(f"{path}: is over {MAX_CLASS_NAMES_BYTES:,} bytes; expected one class name per line")
     names = tuple(line.strip() for line in text.splitlines() if line.strip())
-    if len(names) != count:
-        raise NnvizError(f"{path}: names {len(names):,} classes; the IDX labels beside it run from 0 to "
-                         f"{count - 1}, so it must name {count}, one per line")
+    if not 2 <= len(names) <= MAX_CLASSES:
+        raise NnvizError(f"{path}: names {len(names):,} classes; it must name from 2 to {MAX_CLASSES}, one per line")
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
         raise NnvizError(f"{path}: names '{excerpt(repeated)}' twice")
@@ -186,6 +202,65 @@ def read_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], *, from_
         test_labels=test_labels,
         source=directory,
     )
+
+
+def read_named_dataset(spec: DatasetSpec, directory: Path, paths: list[Path], names_file: Path) -> Dataset:
+    """The IDX files at ``paths`` (in ``spec.files``' order), of any counts, as a Dataset of the classes
+    ``names_file`` names. Every header is checked (counts within the limit, images and labels paired)
+    before any data is read."""
+    names = _read_class_names(names_file)
+    shapes = [_named_errors(path, idx.read_shape, path, file.kind) for file, path in zip(spec.files, paths)]
+    _check_counts(paths, [shape[0] for shape in shapes])
+    arrays = [_named_errors(path, _read_any_count, path, file.kind, shape)
+              for file, path, shape in zip(spec.files, paths, shapes)]
+    for labels, path in zip(arrays[1::2], paths[1::2]):
+        _check_labels_named(labels, path, names, names_file)
+    train_images, train_labels, test_images, test_labels = arrays
+    return Dataset(name=spec.name, class_names=names, train_images=train_images, train_labels=train_labels,
+                   test_images=test_images, test_labels=test_labels, source=directory)
+
+
+def _named_errors(path: Path, read, *args):
+    """``read(*args)``, its OSError or IdxError turned into an NnvizError naming ``path``."""
+    try:
+        return read(*args)
+    except OSError as error:
+        raise NnvizError(f"{path}: cannot read: {error.strerror or error}") from None
+    except idx.IdxError as error:
+        raise NnvizError(f"{path}: {error}") from None
+
+
+def _check_counts(paths: list[Path], counts: list[int]) -> None:
+    """Each split's images and labels pair up, and all the images fit MAX_DATASET_IMAGES."""
+    for images, labels, image_count, label_count in zip(paths[::2], paths[1::2], counts[::2], counts[1::2]):
+        if label_count != image_count:
+            raise NnvizError(f"{labels}: header says {label_count:,} labels, but {images.name} holds "
+                             f"{image_count:,} images: one label each")
+    total = 0
+    for images, count in zip(paths[::2], counts[::2]):
+        total += count
+        if total > MAX_DATASET_IMAGES:
+            raise NnvizError(f"{images}: header says {count:,} images, {total:,} with the files before it: "
+                             f"over the limit of {MAX_DATASET_IMAGES:,} pictures a dataset may hold")
+
+
+def _read_any_count(path: Path, kind: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The IDX file of images or labels (any uint8) of ``shape`` (its header's) at ``path``; EMNIST's pictures
+    transposed back."""
+    array = idx.parse(idx.read_payload(path, idx.raw_size(shape)), kind, shape[0], classes=None)
+    if kind == "images" and path.name.startswith(EMNIST_PREFIX):
+        array = np.ascontiguousarray(array.transpose(0, 2, 1))  # one copy, so the trainer's rows stay contiguous
+        array.flags.writeable = False  # as idx.parse's views: the data is never changed in place
+    return array
+
+
+def _check_labels_named(labels: np.ndarray, path: Path, names: tuple[str, ...], names_file: Path) -> None:
+    bad = idx.labels_outside(labels, len(names))
+    if bad.size:
+        needed = int(labels.max()) + 1
+        raise NnvizError(f"{names_file}: names {len(names)} classes; the IDX labels beside it run from 0 to "
+                         f"{needed - 1}, so it must name {needed} ({path.name} has label {labels[bad[0]]} at "
+                         f"index {bad[0]:,}; labels index its lines from 0)")
 
 
 def read_dataset_file(spec: DatasetSpec, path: Path, *, progress: bool) -> Dataset:

@@ -111,6 +111,15 @@ FASHION = DatasetSpec(
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType({spec.name: spec for spec in (MNIST, FASHION)})
 
 
+#: EMNIST's files are named emnist-<split>-train-images-idx3-ubyte and so on, "test" for MNIST's "t10k".
+EMNIST_PREFIX = "emnist-"
+
+
+def emnist_stem(split: str, file: IdxFile) -> str:
+    """EMNIST's name for ``file`` in its ``split`` (digits, letters, ...), e.g. emnist-digits-test-images-idx3-ubyte."""
+    return f"{EMNIST_PREFIX}{split}-{file.stem.replace('t10k-', 'test-', 1)}"
+
+
 #: The largest intact file of any dataset: the most an IDX file of unknown role may inflate to.
 MAX_RAW_SIZE = max(file.raw_size for spec in DATASETS.values() for file in spec.files)
 
