@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the ink, scaled so its longer side is 20 pixels, centred by centre of mass in 28x28. "
                     "Prints the class and the top 3 probabilities; for a network with sigmoid outputs the "
                     "'probabilities' are the outputs divided by their sum. Exit status 2 if any picture "
-                    "could not be read (the others are still classified).")
+                    "could not be read (the others are still classified). With --csv, every row of a Kaggle "
+                    "digit-recognizer CSV instead, printed as a submission (ImageId,Label).")
     add_predict_options(predict)
 
     edit = commands.add_parser(
