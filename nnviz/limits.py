@@ -56,5 +56,5 @@ MAX_DATASET_IMAGES = 2**20
 MAX_CSV_LINE_BYTES = 64 * 2**10
 #: Classes an image folder may have (one sub-folder each): labels are uint8.
 MAX_CLASSES = 256
-#: Bytes of a file of class names (classes.txt): ten names of up to 6 KiB each.
+#: Bytes of a file of class names (classes.txt): MAX_CLASSES names of up to 250 bytes each.
 MAX_CLASS_NAMES_BYTES = 64 * 2**10

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnviz.model.network import Network
+from nnviz.model.network import Network, pixel_input
 from nnviz.model.trainer import HistoryPoint, Trainer
 
 #: While the network changes every frame (training, replay), a new pass starts at most this often.
@@ -74,7 +74,7 @@ class _Pass:
 
     def step(self, images: np.ndarray, count: int) -> None:
         chunk = slice(self.done, min(self.done + count, len(self.labels)))
-        pixels = images[chunk].reshape(chunk.stop - chunk.start, -1).astype(np.float32) * np.float32(1.0 / 255.0)
+        pixels = pixel_input(images[chunk].reshape(chunk.stop - chunk.start, -1))
         self.predicted[chunk] = self.network.predict(pixels)
         self.done = chunk.stop
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from nnviz.engine.frame import FrameSnapshot
 from nnviz.engine.style import RenderStyle
-from nnviz.model.network import Network
+from nnviz.model.network import Network, pixel_input
 
 LINE_MODES = ("weights", "change", "gradient")
 MODE_TITLES = {
@@ -33,7 +33,7 @@ def network_frame(network: Network, image: np.ndarray, label: int | None, *, ans
     input's shape) is drawn on the input grid instead of `image` (a stroke
     being drawn, while the network sees it normalised).
     """
-    pixels = image.reshape(-1).astype(np.float32) * np.float32(1.0 / 255.0)
+    pixels = pixel_input(image.reshape(-1))
     activations = network.forward(pixels)
     weights = network.flat_weights.copy()
     biases = network.params[network.num_weights:].copy()
@@ -48,7 +48,7 @@ def network_frame(network: Network, image: np.ndarray, label: int | None, *, ans
         edge_channels["gradient"] = np.concatenate([g.ravel() for g in gradients]).astype(np.float32)
         neuron_channels["delta"] = np.concatenate([inputs, *deltas]).astype(np.float32)
     if shown_pixels is not None:
-        activations[0] = shown_pixels.reshape(-1).astype(np.float32) * np.float32(1.0 / 255.0)
+        activations[0] = pixel_input(shown_pixels.reshape(-1))
     return FrameSnapshot(
         layer_sizes=tuple(network.layer_sizes),
         weights=weights,

@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from nnviz.data.digits import normalize_digit
+from nnviz.model.network import pixel_input
 
 #: Test images scanned per network call when looking for a wrong answer.
 SEARCH_CHUNK = 1000
@@ -56,7 +57,7 @@ class TestSetInput:
         order = (self.index + 1 + np.arange(count)) % count
         for start in range(0, count, SEARCH_CHUNK):
             chunk = order[start:start + SEARCH_CHUNK]
-            predicted = predict(self.images[chunk].reshape(len(chunk), -1) / 255.0)
+            predicted = predict(pixel_input(self.images[chunk].reshape(len(chunk), -1)))
             wrong = np.flatnonzero(predicted != self.labels[chunk])
             if wrong.size:
                 self.index = int(chunk[wrong[0]])
@@ -72,7 +73,7 @@ class TestSetInput:
         for start in range(0, len(candidates), SEARCH_CHUNK):
             chunk = candidates[start:start + SEARCH_CHUNK]
             # Scaled as the frame scales the image on show: the answer shown is the answer found.
-            pixels = self.images[chunk].reshape(len(chunk), -1).astype(np.float32) * np.float32(1.0 / 255.0)
+            pixels = pixel_input(self.images[chunk].reshape(len(chunk), -1))
             hits = np.flatnonzero(predict(pixels) == predicted)
             if hits.size:
                 self.index = int(chunk[hits[0]])

@@ -16,6 +16,8 @@ from nnviz.model.activations import Activation, get_activation
 from nnviz.model.outputs import OUTPUTS, OutputLayer
 
 DTYPE = np.float32
+#: uint8 pixel value -> network input: 255 is 1.0.
+PIXEL_SCALE = 1.0 / 255.0
 
 
 def _offsets(sizes: list[int]) -> np.ndarray:
@@ -28,6 +30,13 @@ class _BatchBuffers:
 
     activations: list[np.ndarray]
     deltas: list[np.ndarray]
+
+
+def pixel_input(pixels: np.ndarray, dtype=DTYPE) -> np.ndarray:
+    """uint8 pixels as the network takes them: scaled to [0, 1] (a cast, then one multiply in ``dtype``).
+    The one definition of that scaling: training, evaluation, the window and predict all use it."""
+    dtype = np.dtype(dtype)
+    return pixels.astype(dtype) * dtype.type(PIXEL_SCALE)
 
 
 class Network:
@@ -159,7 +168,7 @@ class Network:
         # take() into a fresh array beats take(out=...) and fancy indexing, and a
         # plain cast then a float32 multiply beats one mixed-type multiply 2.5x.
         np.copyto(inputs, pixels.take(indices, axis=0))
-        inputs *= self.dtype.type(1.0 / 255.0)
+        inputs *= self.dtype.type(PIXEL_SCALE)  # as pixel_input, in place
 
     def compute_gradients(self, labels: np.ndarray, weight_decay: float = 0.0) -> tuple[float, int]:
         """Forward and backward pass on the batch in :meth:`input_buffer`.

@@ -18,7 +18,7 @@ import numpy as np
 
 from nnviz.errors import ConfigError, NnvizError
 from nnviz.model.config import TrainConfig, check_input_size, format_layers, network_for, validate
-from nnviz.model.network import initialize
+from nnviz.model.network import initialize, pixel_input
 from nnviz.model.optimizers import Momentum, OptimizerState, make_optimizer
 
 #: Running loss/accuracy average over roughly this many recent samples.
@@ -528,7 +528,7 @@ class Trainer:
         labels = np.asarray(labels, dtype=np.intp)
         cost_sum, correct = 0.0, 0
         for start in range(0, len(flat), EVAL_CHUNK):
-            x = flat[start : start + EVAL_CHUNK].astype(np.float32) * np.float32(1.0 / 255.0)
+            x = pixel_input(flat[start : start + EVAL_CHUNK])
             y = labels[start : start + EVAL_CHUNK]
             output = self.network.forward(x)[-1]
             cost_sum += self.network.output.cost(output, y) * len(y)
@@ -548,4 +548,4 @@ class Trainer:
 
     def activations_for(self, image: np.ndarray) -> list[np.ndarray]:
         """Every layer's activations for one image (H, W) uint8, for display."""
-        return self.network.forward(image.reshape(-1).astype(np.float32) * np.float32(1.0 / 255.0))
+        return self.network.forward(pixel_input(image.reshape(-1)))
