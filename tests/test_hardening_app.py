@@ -551,3 +551,13 @@ def test_k_saves_in_the_format_picked_in_the_panel_and_l_loads_it_back(make_core
     core.key_press("L")
     core.key_release("L")
     np.testing.assert_array_equal(session.trainer.network.params, saved_params)
+
+
+def test_the_timeline_caption_shows_the_newest_measured_test_accuracy():
+    session = loaded_session()
+    session.trainer.history[:] = [
+        HistoryPoint(1000 * (k + 1), 0.5, 0.9, accuracy) for k, accuracy in enumerate([0.71, 0.82, 0.93, math.nan])
+    ]
+    assert [p.test_accuracy for p in session.history.points][-2:][0] == 0.93  # the session shows these points
+    caption = hud_text.timeline_state(session, end=4000).caption
+    assert "test accuracy 93.0%" in caption  # the last measured one; the newest is still pending

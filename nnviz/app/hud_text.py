@@ -114,9 +114,10 @@ def timeline_state(session: TrainingSession, end: int, key_hints: bool = True) -
     timeline, history = session.timeline, session.history
     points = history.points
     shown = timeline.shown_samples(session.trainer.samples_seen)
-    accuracy = [p.test_accuracy for p in points if p.test_accuracy == p.test_accuracy]
-    figures = (f"loss {points[-1].loss:.3f} (orange)   test accuracy {accuracy[-1]:.1%} (green)"
-               if points and accuracy else "loss and test accuracy appear here as training goes")
+    # The newest measured accuracy: found from the end, not by a list of all of them every frame.
+    latest = next((p.test_accuracy for p in reversed(points) if p.test_accuracy == p.test_accuracy), None)
+    figures = (f"loss {points[-1].loss:.3f} (orange)   test accuracy {latest:.1%} (green)"
+               if points and latest is not None else "loss and test accuracy appear here as training goes")
     if timeline.live:
         where = "live" if len(history) else ""
     else:
