@@ -73,6 +73,23 @@ class Replaceable:
         return str(self.path)
 
 
+@dataclass(frozen=True)
+class NextFree:
+    """A path for a file nnviz names itself (a K save): written under that name or, if anything has it by
+    the time the file is finished, the first free of path-2, path-3, ... (write_new_file).
+
+    Like Replaceable, the policy travels with the path through writers that only take a path.
+    """
+
+    path: Path
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
 def output_path(path: str | os.PathLike, replace: bool) -> Path | Replaceable:
     """``path``, marked replaceable when ``replace`` (the value of --force)."""
     return Replaceable(Path(path)) if replace else Path(path)
@@ -80,6 +97,14 @@ def output_path(path: str | os.PathLike, replace: bool) -> Path | Replaceable:
 
 def is_replaceable(path) -> bool:
     return isinstance(path, Replaceable)
+
+
+def write_to(path: str | os.PathLike, write: Writer) -> Path:
+    """Write ``path`` atomically by the policy it carries: a Replaceable replaces what is there, a NextFree
+    takes the next free name, a plain path refuses an existing file. Returns the name written."""
+    if isinstance(path, NextFree):
+        return write_new_file(path.path, write)
+    return write_file(path, write, replace=is_replaceable(path))
 
 
 def os_error(error: OSError, path=None) -> NnvizError:
@@ -98,6 +123,7 @@ def check_target(path: str | os.PathLike, replace: bool = False) -> Path:
     show); ``path`` must not be a folder, nor exist unless ``replace`` (or ``path`` is a Replaceable).
     """
     replace = replace or is_replaceable(path)
+    any_name = isinstance(path, NextFree)  # an existing file only moves the write to the next name
     path = Path(path)
     folder = path.parent
     if not folder.exists():
@@ -107,7 +133,7 @@ def check_target(path: str | os.PathLike, replace: bool = False) -> Path:
     existing = _lstat(path)
     if existing is not None and path.is_dir():
         raise NnvizError(f"{path}: is a directory")
-    if existing is not None and not replace:
+    if existing is not None and not (replace or any_name):
         raise AlreadyExists(path)
     descriptor, probe = _create_temp(path)
     os.close(descriptor)

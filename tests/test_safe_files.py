@@ -14,7 +14,6 @@ import pytest
 from permissions import python_obeying_permissions
 
 from nnviz import safe_files
-from nnviz.app.files import unique_path
 from nnviz.engine.image_io import load_png, save_new_png, save_png
 from nnviz.errors import NnvizError
 from nnviz.safe_files import (STALE_TEMP_SECONDS, AlreadyExists, check_target, remove_stale_temps, write_file,
@@ -123,20 +122,27 @@ def test_a_new_file_takes_the_next_name_when_a_link_holds_its_name(tmp_path):
     assert victim.read_bytes() == b"precious" and not (tmp_path / "nothing-yet").exists()
 
 
-def test_the_next_screenshot_name_skips_a_planted_link(tmp_path):
-    """unique_path checked exists(), which is False for a link to nothing; open() then created its target."""
-    victim = tmp_path / "elsewhere" / "victim.png"
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".onnx"])
+def test_k_takes_the_next_free_name_when_its_name_is_taken_meanwhile(tmp_path, monkeypatch, suffix):
+    """A save in the same second as another window's (or onto a planted link to nothing) went through a name
+    suggested first and written exclusively later: "could not save". It now takes the next free name."""
+    from nnviz.app import files
+    from nnviz.app.session import TrainingSession
+    from nnviz.model.config import TrainConfig
+    from nnviz.model.weights_io import load_weights
+
+    monkeypatch.setattr(files.time, "strftime", lambda _format: "20261129-120000")  # both saves in one second
+    session = TrainingSession(TrainConfig(layers=(784, 8, 10)), load_data=None)
+    session.save_format = suffix
+    victim = tmp_path / "elsewhere" / "victim"
     victim.parent.mkdir()
-    planted = unique_path(tmp_path, "nnviz", ".png")
-    planted.symlink_to(victim)
-    path = unique_path(tmp_path, "nnviz", ".png")
-    if path.name.split("-")[1] != planted.name.split("-")[1]:  # the clock's second turned between the calls
-        path = unique_path(tmp_path, "nnviz", ".png")
-        planted.rename(path)
-        path = unique_path(tmp_path, "nnviz", ".png")
-    assert path != planted
-    save_png(path, np.zeros((2, 2, 3), np.uint8))
-    assert not victim.exists() and load_png(path).shape == (2, 2, 3)
+    (tmp_path / f"nnviz-weights-20261129-120000{suffix}").symlink_to(victim)  # to nothing yet
+    (tmp_path / f"nnviz-weights-20261129-120000-2{suffix}").write_bytes(b"another window's save")
+    path = session.save(tmp_path)
+    assert path == tmp_path / f"nnviz-weights-20261129-120000-3{suffix}" == session.last_saved
+    np.testing.assert_array_equal(load_weights(path).flat_parameters(), session.trainer.network.params)
+    assert not victim.exists()
+    assert (tmp_path / f"nnviz-weights-20261129-120000-2{suffix}").read_bytes() == b"another window's save"
 
 
 # ---------------------------------------------------------- checks up front

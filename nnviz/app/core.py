@@ -24,7 +24,7 @@ import numpy as np
 from nnviz.app import hud_text, keymap
 from nnviz.app import hud_layout, panels
 from nnviz.app.camera_rig import CameraRig
-from nnviz.app.files import timestamped, unique_path
+from nnviz.app.files import timestamped
 from nnviz.app.frame_budget import FrameBudget
 from nnviz.app.frames import follow_network, style_for_mode
 from nnviz.app.hud_layout import compact, contains, draw_button_rect, open_area
@@ -727,7 +727,7 @@ class AppCore:
         if self.recorder is not None:
             self.stop_recording()
             return
-        path = unique_path(self.screenshot_dir, "nnviz", ".mp4")
+        path = timestamped(self.screenshot_dir, "nnviz", ".mp4")  # the recorder takes the next free name
         try:
             self.recorder = LiveRecording(path, self.framebuffer_size, self._clock)
         except NnvizError as error:

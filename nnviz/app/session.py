@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from nnviz.app.confusion import AccuracyTracker, ConfusionTracker
-from nnviz.app.files import unique_path
+from nnviz.app.files import timestamped
 from nnviz.app.frames import LINE_MODES, MODE_TITLES, network_frame
 from nnviz.app.timeline import Timeline
 from nnviz.app.input_source import BlankInput, DrawnDigit, InputSource, TestSetInput
@@ -33,6 +33,7 @@ from nnviz.model.history import DEFAULT_CAP_MB, RunHistory
 from nnviz.model.network import Network
 from nnviz.model.run_io import is_run_file, load_run
 from nnviz.model.weights_io import LoadedWeights, load_weights, save_weights
+from nnviz.safe_files import NextFree
 
 #: Initialisation that suits each activation when switching activation live.
 PREFERRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he"}
@@ -529,10 +530,11 @@ class TrainingSession:
 
     # ------------------------------------------------------------- weights
     def save(self, directory: Path) -> Path | None:
-        path = unique_path(directory, "nnviz-weights", self.save_format)
+        # The timestamp's name, or the next free one if another window saved in the same second.
+        path = NextFree(timestamped(directory, "nnviz-weights", self.save_format))
         try:
             names = {} if self.dataset is None else {"class_names": list(self.dataset.class_names)}
-            save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen,
+            path = save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen,
                          **names)
         except NnvizError as error:
             self.say(f"could not save: {error}")

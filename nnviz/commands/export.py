@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnviz import safe_files
 from nnviz.arg_types import file_name
 from nnviz.commands.options import add_force_option, check_output
 from nnviz.errors import NnvizError
@@ -49,7 +50,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise NnvizError(f"--out {args.out}: the same file as --load; export under a new name")
     check_output("--out", args.out, args.force)
     loaded = load_weights(args.load, args.activation, args.output)
-    path = interchange.save_any(args.out, loaded, replace=args.force)
+    path = interchange.save_any(safe_files.output_path(args.out, args.force), loaded)
     config = loaded.config
     print(f"exported {format_layers(config.layers)} ({describe_activations(config)}/{config.output}) to {path}")
     return 0

@@ -36,13 +36,11 @@ def check_save_target(path: str | os.PathLike, what: str) -> Path:
     """The checks a save must pass, for callers that want them before hours of training.
 
     Those of nnviz.safe_files.check_target (the folder takes new files, ...):
-    an existing file is refused unless ``path`` is a safe_files.Replaceable.
+    an existing file is refused unless ``path`` is a safe_files.Replaceable or NextFree.
     """
-    replace = safe_files.is_replaceable(path)
-    path = Path(path)
-    if path.suffix != ".npz":
+    if Path(path).suffix != ".npz":
         raise NnvizError(f"{path}: {what}s must end in .npz")
-    return safe_files.check_target(path, replace=replace)
+    return safe_files.check_target(path)
 
 
 def config_member(config: TrainConfig, file_format: str, **extra) -> np.ndarray:
@@ -54,11 +52,11 @@ def config_member(config: TrainConfig, file_format: str, **extra) -> np.ndarray:
 def write_atomically(path: str | os.PathLike, arrays: dict[str, np.ndarray], what: str) -> Path:
     """np.savez into a temporary file beside ``path``, on disk, then renamed: a crash never leaves half a file.
 
-    An existing file is replaced only if ``path`` is a safe_files.Replaceable (the user gave --force).
+    An existing file is replaced only if ``path`` is a safe_files.Replaceable (the user gave --force); a
+    safe_files.NextFree takes the next free name instead. Returns the name written.
     """
-    replace = safe_files.is_replaceable(path)
-    path = check_save_target(path, what)
-    return safe_files.write_file(path, lambda stream: np.savez(stream, **arrays), replace=replace)
+    check_save_target(path, what)
+    return safe_files.write_to(path, lambda stream: np.savez(stream, **arrays))
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz import npz_files, safe_files
+from nnviz import npz_files
 from nnviz.errors import NnvizError
 from nnviz.limits import excerpt
 from nnviz.model import interchange, npz_archive
@@ -51,13 +51,14 @@ def save_weights(path: str | os.PathLike, network: Network, config: TrainConfig,
     """Write atomically: a crash mid-write never leaves a damaged file at ``path``.
 
     By ``path``'s extension: nnviz's .npz, or (nnviz.model.interchange) ONNX or safetensors as PyTorch
-    names a state dict; an existing file is replaced only if ``path`` is a safe_files.Replaceable."""
+    names a state dict. An existing file is replaced only if ``path`` is a safe_files.Replaceable; a
+    safe_files.NextFree takes the next free name. Returns the name written."""
     config = config.replace(layers=tuple(network.layer_sizes), activation=network.activation.name,
                             layer_activations=network.layer_activations, output=network.output.name)
     if interchange.handles(path):
         loaded = LoadedWeights(config, [np.asarray(W, dtype=np.float32) for W in network.weights],
                                [np.asarray(b, dtype=np.float32) for b in network.biases], dict(extra))
-        return interchange.save_any(Path(path), loaded, replace=safe_files.is_replaceable(path))
+        return interchange.save_any(path, loaded)
     arrays = {"config": npz_archive.config_member(config, "nnviz-weights", **extra)}
     for k, (W, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"W{k}"] = np.asarray(W, dtype=np.float32)

@@ -42,10 +42,10 @@ def writable_suffixes() -> list[str]:
     return sorted(_WRITERS)
 
 
-def save_any(path: str | os.PathLike, loaded, *, replace: bool = False) -> Path:
-    """Write ``loaded`` (a weights_io.LoadedWeights) to ``path`` in its extension's format, atomically;
-    an existing file is replaced only if ``replace``."""
-    return _module(path, _WRITERS, "writes").save(Path(path), loaded, replace=replace)
+def save_any(path: str | os.PathLike, loaded) -> Path:
+    """Write ``loaded`` (a weights_io.LoadedWeights) to ``path`` in its extension's format, atomically, by
+    the policy ``path`` carries (nnviz.safe_files.write_to); returns the name written."""
+    return _module(path, _WRITERS, "writes").save(path, loaded)
 
 
 def _module(path, table: dict[str, str], verb: str):

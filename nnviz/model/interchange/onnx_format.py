@@ -227,6 +227,6 @@ def model_proto(loaded):
     return model
 
 
-def save(path: Path, loaded, *, replace: bool = False) -> Path:
+def save(path, loaded) -> Path:
     data = model_proto(loaded).SerializeToString()
-    return safe_files.write_file(path, lambda stream: stream.write(data), replace=replace)
+    return safe_files.write_to(path, lambda stream: stream.write(data))

@@ -41,7 +41,7 @@ def load(path: Path, activation: str | None, output: str | None) -> dense.Parts:
     return config, weights, biases, extra
 
 
-def save(path: Path, loaded, *, replace: bool = False) -> Path:
+def save(path, loaded) -> Path:
     numpy_api = dense.require("safetensors.numpy", EXTRA)
     data = numpy_api.save(dense.state_dict(loaded), metadata={CONFIG_KEY: dense.config_json(loaded)})
-    return safe_files.write_file(path, lambda stream: stream.write(data), replace=replace)
+    return safe_files.write_to(path, lambda stream: stream.write(data))
