@@ -9,6 +9,8 @@ its errors into one line on stderr and an exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 
 from nnviz.commands.edit import add_edit_options, run_edit
@@ -85,10 +87,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (``kill``, a session ending): unwind as an exception does, so every ``finally`` and
+    atexit cleanup runs (temporary files, unfinished downloads), which the default action would skip."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _terminate_by_unwinding():
+    """SIGTERM raises Terminated while a command runs; a handler someone else installed is left alone."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) \
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else None
+    except ValueError:  # not the main thread: signals cannot be handled here at all
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return RUN[args.command](args)
+        with _terminate_by_unwinding():
+            return RUN[args.command](args)
     except ConfigError as error:  # the model names the field; the user typed the option
         return _fail(for_command_line(error))
     except NnvizError as error:
@@ -98,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnviz: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("nnviz: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
 
 
 def _fail(error: NnvizError) -> int:

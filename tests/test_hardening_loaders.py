@@ -12,6 +12,7 @@ import functools
 import io
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -604,3 +605,24 @@ def test_a_download_cut_off_by_the_process_ending_leaves_no_part_file(cache):
         mirror.close()
     assert result.returncode == 0 and result.stdout == "1\n", result.stderr  # it was there mid-download
     assert list(cache.iterdir()) == []
+
+
+def test_a_terminated_download_leaves_no_part_file(cache, tmp_path):
+    # SIGTERM (kill, a desktop session ending) skipped every finally and atexit: the .part stayed.
+    mirror = _Mirror(b"\x1f\x8b" + bytes(1000), stall=True)
+    environment = {**os.environ, "NNVIZ_MIRRORS": mirror.url, "NNVIZ_DOWNLOAD_TIMEOUT": "30"}
+    environment.pop("NNVIZ_DATA", None)
+    try:
+        train = subprocess.Popen([sys.executable, "-m", "nnviz", "train", "--epochs", "1"], cwd=REPO,
+                                 env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not list(cache.glob(".*.part")) and time.monotonic() < deadline and train.poll() is None:
+            time.sleep(0.02)
+        assert list(cache.glob(".*.part")), "the download never started"
+        train.terminate()
+        _, errors = train.communicate(timeout=30)
+    finally:
+        mirror.close()
+    assert train.returncode == 128 + signal.SIGTERM, errors
+    assert errors.strip().splitlines()[-1] == "nnviz: terminated" and "Traceback" not in errors
+    assert list(cache.glob(".*.part")) == []
