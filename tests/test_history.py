@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnviz.model.config import TrainConfig
-from nnviz.model.history import OBJECT_BYTES, RunHistory
+from nnviz.model.history import OBJECT_BYTES, POINT_REFERENCE_BYTES, RunHistory
 from nnviz.model.trainer import Trainer
 
 CONFIG = TrainConfig(layers=(16, 4, 3), batch_size=10, seed=2)
@@ -26,8 +26,9 @@ def _trainer(config=CONFIG, history_every=60):
     return Trainer(config, *_data(), *_data(50, seed=1), history_every=history_every)
 
 
-def _recorded(cap_bytes=256 * 2**20, **trainer_options):
+def _recorded(cap_bytes=256 * 2**20, max_points=100, **trainer_options):
     trainer = _trainer(**trainer_options)
+    trainer.max_history_points = max_points  # the cap must hold two snapshots with this many points each
     history = RunHistory(cap_bytes)
     history.attach(trainer)
     return trainer, history
@@ -44,11 +45,12 @@ def _due_batches(up_to, dense=200):
 
 
 def _expected_nbytes(history):
-    """Parameters, optimiser arrays and objects per snapshot, and each distinct order once."""
+    """Parameters, optimiser arrays, objects and a reference per point so far per snapshot, and each
+    distinct order once."""
     total, orders = 0, {}
     for snapshot in history:
         state = snapshot.state
-        total += state.params.nbytes + OBJECT_BYTES
+        total += state.params.nbytes + OBJECT_BYTES + POINT_REFERENCE_BYTES * len(state.history)
         total += sum(v.nbytes for v in state.optimizer_state.values() if isinstance(v, np.ndarray))
         orders[id(state.order)] = state.order.nbytes
     return total + sum(orders.values())
@@ -72,7 +74,9 @@ def test_the_snapshots_of_an_epoch_share_its_order_and_it_counts_once():
     assert not first.order.flags.writeable
     params = trainer.network.params.nbytes
     each = 3 * params + OBJECT_BYTES  # parameters and Adam's two moments
-    assert history.nbytes == len(history) * each + 2 * first.order.nbytes
+    points = sum(len(snapshot.state.history) for snapshot in history)
+    assert points > 0
+    assert history.nbytes == len(history) * each + POINT_REFERENCE_BYTES * points + 2 * first.order.nbytes
 
 
 def test_the_cap_holds_over_a_long_run_and_the_first_and_latest_stay():
@@ -90,15 +94,15 @@ def test_the_cap_holds_over_a_long_run_and_the_first_and_latest_stay():
 
 
 def test_thinning_drops_every_other_snapshot_of_the_densest_stretch():
-    trainer, history = _recorded()
-    trainer.train_batches(40)
+    trainer, history = _recorded(history_every=10**9)  # no points before the epoch's end: snapshots of one size
+    trainer.train_batches(BATCHES_PER_EPOCH - 2)
     history.cap_bytes = history.nbytes  # the next snapshot is one too many
     trainer.train_batches(1)
-    assert list(history.batches) == [0] + list(range(2, 42))
+    assert list(history.batches) == [0] + list(range(2, BATCHES_PER_EPOCH))
     history.cap_bytes = history.nbytes * 3 // 4
     trainer.train_batches(1)
-    assert list(history.batches[:12]) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]
-    assert history.batches[-1] == 42 and history.nbytes <= history.cap_bytes
+    assert list(history.batches[:8]) == [0, 2, 4, 6, 8, 10, 12, 14]
+    assert history.batches[-1] == BATCHES_PER_EPOCH and history.nbytes <= history.cap_bytes
 
 
 def test_restoring_a_snapshot_and_training_on_gives_the_run_s_very_weights():

@@ -27,9 +27,11 @@ from nnviz.model.trainer import MAX_HISTORY_POINTS, HistoryPoint, Trainer, Train
 #: After the dense start, the next snapshot comes at this many times the latest one's batch.
 GROWTH = 1.05
 #: What a snapshot costs besides its arrays' data: the state and snapshot objects, array headers,
-#: RNG state, config, optimiser mapping (tracemalloc: 1.3-1.7 KB, rounded up). Not counted, so
-#: that a snapshot's size has a bound: its tuple of loss points, a pointer per point (a few an epoch).
+#: RNG state, config, optimiser mapping (tracemalloc: 1.3-1.7 KB, rounded up).
 OBJECT_BYTES = 2048
+#: A state's tuple of the loss/accuracy points so far holds a pointer per point (the points are shared):
+#: up to 80 KB a snapshot at the trainer's MAX_HISTORY_POINTS, and hundreds of snapshots.
+POINT_REFERENCE_BYTES = 8
 
 
 #: Memory a run's history may hold unless told otherwise (--history-mb).
@@ -251,10 +253,12 @@ class RunHistory:
 def _state_bytes(state: TrainerState) -> int:
     """A state's own memory: its parameters, optimiser arrays and objects, not the (shared) order."""
     arrays = sum(value.nbytes for value in state.optimizer_state.values() if isinstance(value, np.ndarray))
-    return state.params.nbytes + arrays + OBJECT_BYTES
+    return state.params.nbytes + arrays + OBJECT_BYTES + POINT_REFERENCE_BYTES * len(state.history)
 
 
 def _largest_snapshot_bytes(trainer: Trainer) -> int:
-    """What one snapshot of this trainer may come to: with Adam's two moment arrays and an order of its own."""
+    """What one snapshot of this trainer may come to: with Adam's two moment arrays, an order of its own
+    and as many points as the trainer keeps."""
     params = trainer.network.params.nbytes
-    return 3 * params + np.dtype(np.int64).itemsize * trainer.num_train_samples + OBJECT_BYTES
+    return (3 * params + np.dtype(np.int64).itemsize * trainer.num_train_samples + OBJECT_BYTES
+            + POINT_REFERENCE_BYTES * trainer.max_history_points)
