@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 
@@ -120,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(for_command_line(error))
     except NnvizError as error:
         return _fail(error)
+    except BrokenPipeError:  # the reader went away (`nnviz predict ... | head`)
+        _stop_writing_to_stdout()
+        return 128 + signal.SIGPIPE  # as a process the signal ended: quietly, for the reader chose to stop
     except OSError as error:  # the last resort: the commands check the paths they know of where they use them
         return _fail(os_error(error))
     except KeyboardInterrupt:
@@ -128,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("nnviz: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
+
+
+def _stop_writing_to_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered would raise the same error again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(error: NnvizError) -> int:

@@ -177,3 +177,21 @@ def test_a_missing_csv_is_named(weights, tmp_path, capsys):
 def test_predict_takes_pictures_or_a_csv(weights, capsys, inputs, expected):
     status, out, err = predict(capsys, "--load", weights, *inputs)
     assert (status, out, err) == (2, "", f"nnviz: error: {expected}\n")
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly(weights, test_csv):
+    """`nnviz predict ... | head`: the closed pipe used to end in 'nnviz: error: Broken pipe' and exit 2."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    predict = subprocess.Popen([sys.executable, "-m", "nnviz", "predict", "--load", str(weights), "--csv",
+                                str(test_csv), "--json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = predict.stdout.readline()
+    predict.stdout.close()  # as head does after its lines
+    errors = predict.stderr.read().decode()
+    predict.wait(timeout=60)
+    assert json.loads(first)  # it was writing rows
+    assert predict.returncode == 128 + signal.SIGPIPE and errors == ""
