@@ -561,3 +561,31 @@ def test_the_timeline_caption_shows_the_newest_measured_test_accuracy():
     assert [p.test_accuracy for p in session.history.points][-2:][0] == 0.93  # the session shows these points
     caption = hud_text.timeline_state(session, end=4000).caption
     assert "test accuracy 93.0%" in caption  # the last measured one; the newest is still pending
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_terminated_window_keeps_its_recording_so_far(tmp_path, mnist_dir):
+    """kill (SIGTERM) used to end the window at once: the recording stayed a temporary file, unnamed."""
+    import signal
+
+    import imageio_ffmpeg
+
+    from nnviz.testing.window_driver import App
+
+    app = App(tmp_path, "--data", str(mnist_dir), "--size", "320x200")
+    try:
+        app.wait_frames(3)
+        app.key("F9")
+        app.wait_for(lambda s: any("recording to" in m for m in s["messages"]), what="the recording")
+        app.wait_frames(15)
+        app.process.send_signal(signal.SIGTERM)
+        assert app.process.wait(30) == 128 + signal.SIGTERM
+        log = app.log()
+    finally:
+        app.close()
+    assert "Traceback" not in log and log.strip().splitlines()[-1] == "nnviz: terminated"
+    videos = list(app.screenshot_dir.glob("nnviz-*.mp4"))
+    assert len(videos) == 1 and not [p for p in app.screenshot_dir.iterdir() if p.name.startswith(".")]
+    reader = imageio_ffmpeg.read_frames(str(videos[0]))
+    assert next(reader)["size"] == (320, 200) and sum(1 for _ in reader) >= 10

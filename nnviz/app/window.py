@@ -57,7 +57,10 @@ class NnvizWindow(pyglet.window.Window):
             pyglet.clock.schedule_once(lambda dt: self.close(), exit_after)
         self._pacer = FramePacer(self.target_fps, time.perf_counter())
         pyglet.clock.schedule_once(self._next_frame, 0.0)
-        pyglet.app.run(None)  # frames are scheduled by the pacer, one at a time
+        try:
+            pyglet.app.run(None)  # frames are scheduled by the pacer, one at a time
+        finally:  # also when SIGTERM (nnviz.cli) or an error ends the loop: the video so far keeps its name
+            self.core.stop_recording()
 
     def _next_frame(self, dt: float) -> None:
         if self.has_exit:
