@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnviz.model.config import TrainConfig
-from nnviz.model.history import OBJECT_BYTES, POINT_REFERENCE_BYTES, RunHistory
+from nnviz.model.history import OBJECT_BYTES, POINT_BYTES, POINT_REFERENCE_BYTES, RunHistory
 from nnviz.model.trainer import Trainer
 
 CONFIG = TrainConfig(layers=(16, 4, 3), batch_size=10, seed=2)
@@ -45,15 +45,15 @@ def _due_batches(up_to, dense=200):
 
 
 def _expected_nbytes(history):
-    """Parameters, optimiser arrays, objects and a reference per point so far per snapshot, and each
-    distinct order once."""
+    """Parameters, optimiser arrays, objects and a reference per point so far per snapshot, each
+    distinct order once, and the run's points."""
     total, orders = 0, {}
     for snapshot in history:
         state = snapshot.state
         total += state.params.nbytes + OBJECT_BYTES + POINT_REFERENCE_BYTES * len(state.history)
         total += sum(v.nbytes for v in state.optimizer_state.values() if isinstance(v, np.ndarray))
         orders[id(state.order)] = state.order.nbytes
-    return total + sum(orders.values())
+    return total + sum(orders.values()) + POINT_BYTES * len(history.points)
 
 
 def test_every_batch_at_first_then_further_and_further_apart():
@@ -76,12 +76,13 @@ def test_the_snapshots_of_an_epoch_share_its_order_and_it_counts_once():
     each = 3 * params + OBJECT_BYTES  # parameters and Adam's two moments
     points = sum(len(snapshot.state.history) for snapshot in history)
     assert points > 0
-    assert history.nbytes == len(history) * each + POINT_REFERENCE_BYTES * points + 2 * first.order.nbytes
+    assert history.nbytes == (len(history) * each + POINT_REFERENCE_BYTES * points + 2 * first.order.nbytes
+                              + POINT_BYTES * len(trainer.history))
 
 
 def test_the_cap_holds_over_a_long_run_and_the_first_and_latest_stay():
-    cap = 60_000  # room for about a dozen snapshots of this network: thinned from epoch 1 on
-    trainer, history = _recorded(cap)
+    cap = 60_000 + POINT_BYTES * 100  # room for about a dozen snapshots of this network and 100 points
+    trainer, history = _recorded(cap, max_points=100)
     for _ in range(50):
         trainer.train_epoch()
         assert history.nbytes <= cap
@@ -94,9 +95,10 @@ def test_the_cap_holds_over_a_long_run_and_the_first_and_latest_stay():
 
 
 def test_thinning_drops_every_other_snapshot_of_the_densest_stretch():
-    trainer, history = _recorded(history_every=10**9)  # no points before the epoch's end: snapshots of one size
+    # No points before the epoch's end: snapshots of one size; the room kept for points, one.
+    trainer, history = _recorded(history_every=10**9, max_points=1)
     trainer.train_batches(BATCHES_PER_EPOCH - 2)
-    history.cap_bytes = history.nbytes  # the next snapshot is one too many
+    history.cap_bytes = history.nbytes + POINT_BYTES  # full: the next snapshot is one too many
     trainer.train_batches(1)
     assert list(history.batches) == [0] + list(range(2, BATCHES_PER_EPOCH))
     history.cap_bytes = history.nbytes * 3 // 4

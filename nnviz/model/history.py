@@ -32,6 +32,9 @@ OBJECT_BYTES = 2048
 #: A state's tuple of the loss/accuracy points so far holds a pointer per point (the points are shared):
 #: up to 80 KB a snapshot at the trainer's MAX_HISTORY_POINTS, and hundreds of snapshots.
 POINT_REFERENCE_BYTES = 8
+#: A loss/accuracy point of the run (tracemalloc: 217 bytes with the trainer's list's reference), and this
+#: history's own reference to it: up to 2.3 MB at MAX_HISTORY_POINTS.
+POINT_BYTES = 232
 
 
 #: Memory a run's history may hold unless told otherwise (--history-mb).
@@ -93,7 +96,7 @@ class RunHistory:
         history._points = list(points)
         while len(history._points) > MAX_HISTORY_POINTS:  # a file's points, as many as a live run keeps
             thin_points(history._points)
-        history.cap_bytes = max(history.cap_bytes, history._nbytes)
+        history.cap_bytes = max(history.cap_bytes, history.nbytes)
         return history
 
     # ------------------------------------------------------------ recording
@@ -103,10 +106,10 @@ class RunHistory:
         ValueError if the cap cannot hold the first and the latest snapshot
         of this network (each may be of another epoch, with its own order).
         """
-        needed = 2 * _largest_snapshot_bytes(trainer)
+        needed = 2 * _largest_snapshot_bytes(trainer) + POINT_BYTES * trainer.max_history_points
         if needed > self.cap_bytes:
             raise ValueError(f"a cap of {self.cap_bytes / 2**20:.3g} MB is too small: the first and the latest "
-                             f"snapshot of this run need {needed / 2**20:.3g} MB")
+                             f"snapshot of this run and its loss/accuracy points need {needed / 2**20:.3g} MB")
         self._clear()
         self._trainer = trainer
         trainer.history_recorder = self
@@ -163,7 +166,7 @@ class RunHistory:
         return _state_bytes(state) + (state.order.nbytes if alone else 0)
 
     def _thin(self) -> None:
-        while self._nbytes > self.cap_bytes and len(self._snapshots) > 2:
+        while self._nbytes + self._points_room() > self.cap_bytes and len(self._snapshots) > 2:
             batches = np.array(self._batches)
             gaps = batches[2:] - batches[:-2]  # the gap each interior snapshot's removal leaves
             self._remove(int(np.argmin(gaps)) + 1)  # the first of the smallest: the earliest dense stretch
@@ -207,8 +210,14 @@ class RunHistory:
 
     @property
     def nbytes(self) -> int:
-        """Memory the snapshots hold: their arrays (an order shared by an epoch's snapshots once) and objects."""
-        return self._nbytes
+        """Memory the history holds, within cap_bytes: the snapshots' arrays (an order shared by an epoch's
+        snapshots once) and objects, and the run's loss/accuracy points."""
+        return self._nbytes + POINT_BYTES * len(self.points)
+
+    def _points_room(self) -> int:
+        """Room kept for the points: as many as the trainer may hold, since they come between snapshots."""
+        most = self._trainer.max_history_points if self._trainer is not None else len(self._points)
+        return POINT_BYTES * max(most, len(self._points))
 
     @property
     def points(self) -> list[HistoryPoint]:
