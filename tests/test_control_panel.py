@@ -296,12 +296,12 @@ def test_an_edit_beyond_the_drawable_layers_is_refused_and_the_network_kept(make
 def test_an_edit_the_run_history_cannot_hold_is_refused_and_training_goes_on(gl_ctx, tmp_path):
     data = synthetic_dataset()
     session = TrainingSession(TrainConfig(), load_data=lambda progress: data, input_shape=(28, 28),
-                              history_bytes=2 * 2**20)
+                              history_bytes=4 * 2**20)  # the default network needs 3.6 MB
     session.start_loading()
     session.wait_for_data(10)
     core = AppCore(session, gl_ctx, window_size=WIDE, screenshot_dir=tmp_path)
     try:
-        core.editor.add_neurons(1, 400)  # 784 x 416 weights: over 2 MB a snapshot
+        core.editor.add_neurons(1, 400)  # 784 x 416 weights and Adam's moments: 4 MB a snapshot
         assert session.trainer.config.layers == (784, 16, 16, 10)
         assert session.current_messages()[-1].startswith("not changed:")
         batches = session.trainer.batches_trained
