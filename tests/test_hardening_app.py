@@ -563,6 +563,44 @@ def test_the_timeline_caption_shows_the_newest_measured_test_accuracy():
     assert "test accuracy 93.0%" in caption  # the last measured one; the newest is still pending
 
 
+def test_the_timeline_curve_key_changes_whenever_the_curves_do():
+    """The HUD re-makes its curves (up to 10,000 points each) only when curve_key changes, instead of
+    walking them every frame: every change to the curves must change the key, or the plot goes stale."""
+    session = loaded_session()
+    _fast_points(session, 12)
+
+    def state():
+        timeline = hud_text.timeline_state(session, end=session.trainer.samples_seen)
+        curves = [np.array(curve, dtype=np.float64).reshape(-1, 2) for curve in (timeline.loss, timeline.accuracy)]
+        return timeline.curve_key, curves
+
+    def same(a, b):
+        return all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
+
+    def look_back_and_train_on():
+        session.look_back(lambda: session.timeline.step(-len(session.history) // 2))
+        session.resume_here()
+
+    def no_more_points():  # batches then add snapshots, and the running loss they carry, but no points
+        session.trainer.history_every = session.trainer._next_history_at = 10**12
+
+    steps = ([lambda: session.trainer.train_batches(1)] * 20  # a point each batch, thinned past 12
+             + [session.accuracy.finish]  # the points' test accuracies, measured a few frames late
+             + [look_back_and_train_on, lambda: session.trainer.train_batches(3), session.accuracy.finish,
+                no_more_points] + [lambda: session.trainer.train_batches(1)] * 3
+             + [session.reset, lambda: session.trainer.train_batches(2)])
+    key, curves = state()
+    changes = 0
+    for step in steps:
+        step()
+        new_key, new_curves = state()
+        if not same(curves, new_curves):
+            changes += 1
+            assert new_key != key, step
+        key, curves = new_key, new_curves
+    assert changes >= 20  # the steps did change the curves
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_a_terminated_window_keeps_its_recording_so_far(tmp_path, mnist_dir):

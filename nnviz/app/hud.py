@@ -271,10 +271,8 @@ class Hud:
         self.playhead.color = PLAYHEAD_COLOR if timeline.live else PAST_PLAYHEAD_COLOR
         if self._due("plot"):  # its figures change with every batch: a few times a second is readable
             _set_text(self.plot_caption, timeline.caption)
-        # The curves change when a point is added or the axis grows: re-made at most every few frames.
-        # A point's test accuracy may come a few frames after the point (sliced evaluation): count them too.
-        filled = sum(1 for _, value in timeline.accuracy if math.isfinite(value))
-        key = (len(timeline.loss), len(timeline.accuracy), filled, _bucket(timeline.end), w)
+        # The curves change when a point is added or measured, or the axis grows: re-made only then.
+        key = (timeline.curve_key, _bucket(timeline.end), w)
         now = time.monotonic()
         # Rebuilding the curves costs milliseconds: at most every PLOT_REFRESH_SECONDS while training adds points.
         if key == self._plotted or (self._plotted is not None and self._plotted[-1] == w

@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
 from nnviz.app.hud_layout import GalleryGrid
 
 
+Curve = list[tuple[int, float]]  # (samples seen, value)
+
+
+def _no_curves() -> tuple[Curve, Curve]:
+    return [], []
+
+
 @dataclass
 class TimelineState:
-    """The strip along the bottom: the run's loss and accuracy on one axis of samples seen, and the playhead."""
+    """The strip along the bottom: the run's loss and accuracy on one axis of samples seen, and the playhead.
+
+    The curves (up to 10,000 points each) are made only when read: the HUD reads them only when
+    ``curve_key`` has changed, not every frame.
+    """
 
     end: int = 0  # samples seen at the right end (the latest moment)
     shown: int = 0  # samples seen at the moment on show
     live: bool = True
-    loss: list[tuple[int, float]] = field(default_factory=list)  # (samples seen, value)
-    accuracy: list[tuple[int, float]] = field(default_factory=list)
     caption: str = ""
+    curve_key: tuple = ()  # changes whenever the curves do
+    make_curves: Callable[[], tuple[Curve, Curve]] = _no_curves  # (loss, accuracy)
+
+    @cached_property
+    def _curves(self) -> tuple[Curve, Curve]:
+        return self.make_curves()
+
+    @property
+    def loss(self) -> Curve:
+        return self._curves[0]
+
+    @property
+    def accuracy(self) -> Curve:
+        return self._curves[1]
 
 
 @dataclass(frozen=True)

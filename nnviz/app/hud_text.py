@@ -126,15 +126,20 @@ def timeline_state(session: TrainingSession, end: int, key_hints: bool = True) -
         where = f"{state}: batch {snapshot.batches:,}, snapshot {timeline.position + 1} of {len(history)}"
         if key_hints:
             where += "   ← → step, B play, X train on from here, End live"
-    # Snapshots of a live run carry the running loss: a curve from the first batch on, where the
-    # evaluated points come every 10,000 samples. A run file has the points only.
-    running = [(s.samples_seen, s.state.running_loss) for s in history if s.state is not None]
-    return TimelineState(
-        end=end, shown=shown, live=timeline.live,
-        loss=running if len(running) >= 2 else [(p.samples_seen, p.loss) for p in points],
-        accuracy=[(p.samples_seen, p.test_accuracy) for p in points],
-        caption=f"{figures}   {where}".rstrip(),
-    )
+    last = points[-1] if points else None
+    last_measured = last is not None and last.test_accuracy == last.test_accuracy  # comes a few frames late
+    curve_key = (id(history), len(points), last and last.samples_seen, last_measured,
+                 len(history), history[-1].batches if len(history) else None)
+
+    def make_curves():
+        # Snapshots of a live run carry the running loss: a curve from the first batch on, where the
+        # evaluated points come every 10,000 samples. A run file has the points only.
+        running = [(s.samples_seen, s.state.running_loss) for s in history if s.state is not None]
+        loss = running if len(running) >= 2 else [(p.samples_seen, p.loss) for p in points]
+        return loss, [(p.samples_seen, p.test_accuracy) for p in points]
+
+    return TimelineState(end=end, shown=shown, live=timeline.live, caption=f"{figures}   {where}".rstrip(),
+                         curve_key=curve_key, make_curves=make_curves)
 
 
 def probabilities(outputs: np.ndarray) -> np.ndarray:
