@@ -1,7 +1,7 @@
 """Soak: the window training at max speed for a long while, its memory sampled: does it stay flat?
 
     python benchmarks/bench_soak.py --data DIR [--minutes 30] [--warmup-minutes M] [--interval 5]
-        [--size 1280x720]
+        [--size 1280x720] [--history-mb MB] [--csv FILE]
 
 Runs `nnviz --speed max --exit-after SECONDS` (under xvfb-run when there is
 no DISPLAY) and reads its resident memory (VmRSS in /proc/PID/status) every
@@ -12,13 +12,18 @@ the samples after the warm-up, in MB per hour, with its standard error and
 the samples' scatter around the line (a rough noise figure); and the same
 for the memory less the run history's snapshots, which grow by design (a
 snapshot per 5% more batches, within --history-mb): what is left should
-stay flat. --minutes 2 is a quick check that it works; a real soak takes
-30 minutes or more.
+stay flat. The same slopes by kind of mapping (main heap less the run
+history, anonymous maps, mapped files) say where growth is. The run history
+counts its snapshots and its loss/accuracy points; with a small --history-mb
+it fills in a few minutes and thins itself from then on, so the whole RSS
+should stay flat. --minutes 2 is a quick check that it works; a real soak
+takes 30 minutes or more.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -45,6 +50,7 @@ class Sample:
     rss_mb: float
     samples_seen: int | None  # None: no debug state yet
     history_mb: float
+    kinds_mb: dict[str, float]  # resident memory by kind of mapping (resident_by_kind)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,6 +62,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                              f"at most {MAX_WARMUP_MINUTES:g})")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between memory samples (default: 5)")
     parser.add_argument("--size", default="1280x720", help="window size (default: 1280x720)")
+    parser.add_argument("--csv", help="also write every sample to this CSV file, to fit other stretches later")
+    parser.add_argument("--history-mb", type=float,
+                        help="the window's run history cap (default: the window's): a small one fills within "
+                             "minutes, after which all of the RSS should stay flat")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.interval <= 0:
         parser.error("--minutes and --interval must be positive")
@@ -88,6 +98,26 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def resident_by_kind(pid: int) -> dict[str, float]:
+    """Resident MB by kind of mapping (/proc/PID/smaps): the main malloc heap ("heap", where the run
+    history's arrays live), anonymous maps (malloc's thread arenas and large blocks, Python's arenas,
+    the GL driver's own maps) and mapped files (libraries). Which one grows says where to look."""
+    kinds = {"heap": 0, "anonymous": 0, "files": 0}
+    kind = "anonymous"
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's first line: range, perms, ..., [name]
+            name = fields[5] if len(fields) > 5 else ""
+            kind = "heap" if name == "[heap]" else ("files" if name.startswith("/") else "anonymous")
+        elif fields[0] == "Rss:":
+            kinds[kind] += int(fields[1]) / 1024
+    return kinds
+
+
 def debug_state(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
@@ -105,6 +135,8 @@ def soak(args) -> list[Sample]:
                    "--seed", "0", "--size", args.size, "--screenshot-dir", tmp, "--stats"]
         if args.data:
             command += ["--data", args.data]
+        if args.history_mb:
+            command += ["--history-mb", f"{args.history_mb:g}"]
         log = open(Path(tmp) / "app.log", "w+")
         app = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
         start, samples = time.monotonic(), []
@@ -114,7 +146,7 @@ def soak(args) -> list[Sample]:
                 state = debug_state(state_path) or {}
                 if memory is not None:
                     samples.append(Sample(time.monotonic() - start, memory, state.get("samples_seen"),
-                                          state.get("history_bytes", 0) / 2**20))
+                                          state.get("history_bytes", 0) / 2**20, resident_by_kind(app.pid)))
                     if len(samples) % 12 == 1:
                         print(f"  {samples[-1].seconds / 60:5.1f} min: RSS {memory:7.1f} MB, "
                               f"history {samples[-1].history_mb:6.1f} MB", file=sys.stderr, flush=True)
@@ -148,25 +180,46 @@ def report(args, samples: list[Sample]) -> None:
     training = [s for s in samples if s.samples_seen]
     first = training[0] if training else samples[0]  # the interpreter's start would say nothing
     settled, last = warm[0], samples[-1]
-    print(f"{args.minutes:g} min at max speed, window {args.size}, a sample every {args.interval:g} s "
+    cap = f", --history-mb {args.history_mb:g}" if args.history_mb else ""
+    print(f"{args.minutes:g} min at max speed, window {args.size}{cap}, a sample every {args.interval:g} s "
           f"({len(samples)} samples, {len(warm)} after a {args.warmup_minutes:g} min warm-up)")
     trained = (last.samples_seen or 0) - (settled.samples_seen or 0)
     print(f"trained after the warm-up: {trained:,} samples")
     print(f"RSS: start (training, at {first.seconds:.0f} s) {first.rss_mb:.1f} MB, after warm-up "
           f"{settled.rss_mb:.1f} MB, end {last.rss_mb:.1f} MB")
-    print(f"run history's snapshots: after warm-up {settled.history_mb:.1f} MB, end {last.history_mb:.1f} MB")
+    print(f"run history (snapshots and points): after warm-up {settled.history_mb:.1f} MB, end {last.history_mb:.1f} MB")
     hours = np.array([s.seconds / 3600 for s in warm])
     for title, values in (("RSS", [s.rss_mb for s in warm]),
                           ("RSS less the run history", [s.rss_mb - s.history_mb for s in warm])):
         slope, error, scatter = fit(hours, np.array(values))
         print(f"{title}: slope {slope:+.1f} MB/h (standard error {error:.1f} MB/h), "
               f"scatter around the line {scatter:.2f} MB")
+    by_kind = [s for s in warm if s.kinds_mb]
+    if len(by_kind) >= 3:
+        hours = np.array([s.seconds / 3600 for s in by_kind])
+        kinds = (("main heap less the run history", lambda s: s.kinds_mb["heap"] - s.history_mb),
+                 ("anonymous maps", lambda s: s.kinds_mb["anonymous"]), ("mapped files", lambda s: s.kinds_mb["files"]))
+        print("  by kind: " + ", ".join(f"{title} {fit(hours, np.array([value(s) for s in by_kind]))[0]:+.1f} MB/h"
+                                        for title, value in kinds))
+
+
+def write_csv(path: str, samples: list[Sample]) -> None:
+    kinds = sorted({kind for sample in samples for kind in sample.kinds_mb})
+    with open(path, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["seconds", "rss_mb", "samples_seen", "history_mb", *(f"{kind}_mb" for kind in kinds)])
+        for s in samples:
+            writer.writerow([f"{s.seconds:.1f}", f"{s.rss_mb:.2f}", s.samples_seen, f"{s.history_mb:.2f}",
+                             *(f"{s.kinds_mb.get(kind, 0.0):.2f}" for kind in kinds)])
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     rerun_under_xvfb()
-    report(args, soak(args))
+    samples = soak(args)
+    if args.csv:
+        write_csv(args.csv, samples)
+    report(args, samples)
 
 
 if __name__ == "__main__":
