@@ -153,6 +153,35 @@ class _CallbackProgress:
         pass
 
 
+class _TerminalProgress:
+    """pooch's progress-bar protocol drawn as pooch's own tqdm bar on stderr (from when the server has
+    answered), but one nnviz closes too: a download stopped by Ctrl-C or SIGTERM ends its line before
+    nnviz says why it stopped, instead of the bar being redrawn after that at exit."""
+
+    def __init__(self):
+        self._bar = None
+
+    @property
+    def total(self) -> int:
+        return self._bar.total if self._bar is not None else 0
+
+    @total.setter
+    def total(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, ncols=79, unit="B", unit_scale=True, leave=True, file=sys.stderr)
+
+    def update(self, count: int) -> None:
+        self._bar.update(count)
+
+    def reset(self) -> None:
+        self._bar.reset(total=self._bar.total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def _download_file(file: IdxFile, urls: list[str], cache: Path, wait: tuple[float, float],
                    progress: bool | ProgressCallback) -> str:
     """Try each mirror in turn; return the one that worked."""
@@ -192,9 +221,9 @@ def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, floa
         raise NnvizError(f"{final.parent}: cannot write to the download cache: {error.strerror or error}") from None
     temp = Path(temp_name)
     _IN_PROGRESS.add(temp)
+    bar = (_CallbackProgress(progress, f"{file.stem}.gz") if callable(progress)
+           else _TerminalProgress() if progress else False)
     try:
-        # True: pooch draws a tqdm bar on stderr once the server has answered.
-        bar = _CallbackProgress(progress, f"{file.stem}.gz") if callable(progress) else progress
         downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=CHUNK_SIZE, timeout=wait)
         with temp.open("wb") as handle:
             downloader(url, _CappedWriter(handle, gzip_size_limit(file.raw_size)), None)
@@ -213,6 +242,8 @@ def _download_from(url: str, file: IdxFile, final: Path, wait: tuple[float, floa
     except OSError as error:  # our disk, not the mirror: trying another mirror would not help
         raise NnvizError(f"{temp}: cannot write the download: {error.strerror or error}") from None
     finally:
+        if bar:
+            bar.close()
         temp.unlink(missing_ok=True)
         _IN_PROGRESS.discard(temp)
 
