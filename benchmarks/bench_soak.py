@@ -187,7 +187,8 @@ def report(args, samples: list[Sample]) -> None:
     print(f"trained after the warm-up: {trained:,} samples")
     print(f"RSS: start (training, at {first.seconds:.0f} s) {first.rss_mb:.1f} MB, after warm-up "
           f"{settled.rss_mb:.1f} MB, end {last.rss_mb:.1f} MB")
-    print(f"run history (snapshots and points): after warm-up {settled.history_mb:.1f} MB, end {last.history_mb:.1f} MB")
+    print(f"run history (snapshots and points): after warm-up {settled.history_mb:.1f} MB, "
+          f"end {last.history_mb:.1f} MB")
     hours = np.array([s.seconds / 3600 for s in warm])
     for title, values in (("RSS", [s.rss_mb for s in warm]),
                           ("RSS less the run history", [s.rss_mb - s.history_mb for s in warm])):

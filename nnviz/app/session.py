@@ -534,8 +534,8 @@ class TrainingSession:
         path = NextFree(timestamped(directory, "nnviz-weights", self.save_format))
         try:
             names = {} if self.dataset is None else {"class_names": list(self.dataset.class_names)}
-            path = save_weights(path, self.trainer.network, self.trainer.config, samples_seen=self.trainer.samples_seen,
-                         **names)
+            path = save_weights(path, self.trainer.network, self.trainer.config,
+                                samples_seen=self.trainer.samples_seen, **names)
         except NnvizError as error:
             self.say(f"could not save: {error}")
             return None
