@@ -85,8 +85,7 @@ def seek_times(history: RunHistory, trainer: Trainer, rng) -> tuple[list[float],
     restore, view = [], []
     for batch in rng.integers(0, last + 1, SEEKS):
         start = time.perf_counter()
-        snapshot = history[history.index_at(int(batch))]
-        trainer.restore(snapshot.state)
+        trainer.restore(history.state_at(history.index_at(int(batch))))
         frame_params(trainer.network)
         restore.append(time.perf_counter() - start)
         start = time.perf_counter()

@@ -130,7 +130,7 @@ def test_a_history_cap_too_small_for_the_network(capsys, mnist_dir, tmp_path):
     assert_one_line_error(capsys, ["train", "--data", str(mnist_dir), "--history", str(tmp_path / "run.npz"),
                                    "--history-mb", "1"],
                           "nnviz: error: --history-mb 1: a cap of 1 MB is too small: the first and the latest "
-                          "snapshot of this run and its loss/accuracy points need 3.58 MB")
+                          "snapshot of this run and its loss/accuracy points need 3.43 MB")
     assert not (tmp_path / "run.npz").exists()
 
 

@@ -296,7 +296,7 @@ def test_an_edit_beyond_the_drawable_layers_is_refused_and_the_network_kept(make
 def test_an_edit_the_run_history_cannot_hold_is_refused_and_training_goes_on(gl_ctx, tmp_path):
     data = synthetic_dataset()
     session = TrainingSession(TrainConfig(), load_data=lambda progress: data, input_shape=(28, 28),
-                              history_bytes=4 * 2**20)  # the default network needs 3.6 MB
+                              history_bytes=4 * 2**20)  # the default network needs 3.4 MB
     session.start_loading()
     session.wait_for_data(10)
     core = AppCore(session, gl_ctx, window_size=WIDE, screenshot_dir=tmp_path)

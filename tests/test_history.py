@@ -1,13 +1,14 @@
 """RunHistory: what it records, the memory cap, and resuming a run exactly from a snapshot."""
 
+import gc
 import math
 
 import numpy as np
 import pytest
 
 from nnviz.model.config import TrainConfig
-from nnviz.model.history import OBJECT_BYTES, POINT_BYTES, POINT_REFERENCE_BYTES, RunHistory
-from nnviz.model.trainer import Trainer
+from nnviz.model.history import OBJECT_BYTES, POINT_BYTES, RunHistory
+from nnviz.model.trainer import HistoryPoint, Trainer
 
 CONFIG = TrainConfig(layers=(16, 4, 3), batch_size=10, seed=2)
 BATCHES_PER_EPOCH = 20
@@ -45,12 +46,11 @@ def _due_batches(up_to, dense=200):
 
 
 def _expected_nbytes(history):
-    """Parameters, optimiser arrays, objects and a reference per point so far per snapshot, each
-    distinct order once, and the run's points."""
+    """Parameters, optimiser arrays and objects per snapshot, each distinct order once, and the run's points."""
     total, orders = 0, {}
     for snapshot in history:
         state = snapshot.state
-        total += state.params.nbytes + OBJECT_BYTES + POINT_REFERENCE_BYTES * len(state.history)
+        total += state.params.nbytes + OBJECT_BYTES
         total += sum(v.nbytes for v in state.optimizer_state.values() if isinstance(v, np.ndarray))
         orders[id(state.order)] = state.order.nbytes
     return total + sum(orders.values()) + POINT_BYTES * len(history.points)
@@ -74,10 +74,8 @@ def test_the_snapshots_of_an_epoch_share_its_order_and_it_counts_once():
     assert not first.order.flags.writeable
     params = trainer.network.params.nbytes
     each = 3 * params + OBJECT_BYTES  # parameters and Adam's two moments
-    points = sum(len(snapshot.state.history) for snapshot in history)
-    assert points > 0
-    assert history.nbytes == (len(history) * each + POINT_REFERENCE_BYTES * points + 2 * first.order.nbytes
-                              + POINT_BYTES * len(trainer.history))
+    assert len(trainer.history) > 0
+    assert history.nbytes == len(history) * each + 2 * first.order.nbytes + POINT_BYTES * len(trainer.history)
 
 
 def test_the_cap_holds_over_a_long_run_and_the_first_and_latest_stay():
@@ -118,10 +116,42 @@ def test_restoring_a_snapshot_and_training_on_gives_the_run_s_very_weights():
     early, late = history.index_at(15), history.index_at(105)  # epoch 0 and epoch 5
     assert 0 < history[early].batches < BATCHES_PER_EPOCH < 5 * BATCHES_PER_EPOCH < history[late].batches
     other = _trainer(config=CONFIG.replace(seed=9, optimizer="sgd"))
-    other.restore(history[early].state)
+    other.restore(history.state_at(early))
+    assert other.history == [p for p in history.points if p.samples_seen <= history[early].samples_seen]
     other.train_batches(history[late].batches - history[early].batches)
     assert np.array_equal(other.network.params, history[late].params)
-    assert other.history == list(history[late].state.history)
+    assert _fields(other.history) == _fields(p for p in history.points if p.samples_seen <= history[late].samples_seen)
+
+
+def _fields(points):
+    return [(p.samples_seen, p.loss, p.train_accuracy, p.test_accuracy) for p in points]
+
+
+def test_snapshots_hold_no_points_of_their_own_so_a_long_run_keeps_no_more_alive_than_it_counts():
+    gc.collect()
+    before = _live_points()
+    trainer, history = _recorded(60_000 + POINT_BYTES * 100, max_points=100, history_every=10)
+    for _ in range(60):  # 1,200 points made, thinned from 100 again and again, into a dozen snapshots
+        trainer.train_epoch()
+    gc.collect()
+    assert len(history) > 8 and len(history.points) > 50
+    assert _live_points() - before <= trainer.max_history_points + 1
+    with pytest.raises(ValueError, match="without its loss/accuracy points"):
+        trainer.restore(history[3].state)  # the state alone would restore an empty curve
+
+
+def _live_points():
+    return sum(1 for thing in gc.get_objects() if isinstance(thing, HistoryPoint))
+
+
+def test_a_state_taken_from_the_history_carries_the_run_s_points_up_to_it():
+    trainer, history = _recorded(max_points=20, history_every=10)
+    trainer.train_batches(150)  # 150 points made, thinned to at most 20: earlier states' points are gone
+    for index in (0, 30, 100, len(history) - 1):
+        samples = history[index].samples_seen
+        assert history.state_at(index).history == tuple(p for p in history.points if p.samples_seen <= samples)
+    assert history.state_at(-1).history == tuple(trainer.history)
+    assert 0 < len(history.state_at(100).history) < len(history.points)
 
 
 def test_index_at_finds_the_last_snapshot_at_or_before():
@@ -159,7 +189,7 @@ def test_truncate_after_drops_the_later_snapshots_and_points():
     with pytest.raises(IndexError):
         history.truncate_after(43)
 
-    trainer.restore(history[index].state)  # resume from here
+    trainer.restore(history.state_at(index))  # resume from here
     trainer.train_batches(5)
     assert list(history.batches[-6:]) == [42, 43, 44, 45, 46, 47]
     assert history.points == trainer.history
@@ -170,7 +200,7 @@ def test_training_on_from_an_earlier_state_drops_the_recorded_future():
     trainer, history = _recorded(history_every=30)
     trainer.train_batches(100)
     old_future = history[history.index_at(45)].params
-    state = history[history.index_at(40)].state
+    state = history.state_at(history.index_at(40))
     trainer.restore(state)  # looking back changes nothing yet
     assert len(history) == 101 and history.points[-1].samples_seen == 1000
     trainer.set_learning_rate(0.05)  # a different future

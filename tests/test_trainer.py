@@ -488,12 +488,11 @@ def test_an_edit_restarts_the_recorded_run():
 def test_an_edit_the_run_history_cannot_hold_changes_nothing():
     from nnviz.errors import NnvizError
     from nnviz.model import surgery
-    from nnviz.model.history import POINT_BYTES, POINT_REFERENCE_BYTES, RunHistory
+    from nnviz.model.history import POINT_BYTES, RunHistory
 
     trainer = Trainer(TrainConfig(seed=1), *_synthetic(320), history_every=10**9)
     trainer.max_history_points = 1  # none taken in these few batches; the cap need only allow for one
-    points = POINT_REFERENCE_BYTES * trainer.max_history_points
-    history = RunHistory(cap_bytes=2 * (3 * trainer.network.params.nbytes + 8 * 320 + 2048 + points)
+    history = RunHistory(cap_bytes=2 * (3 * trainer.network.params.nbytes + 8 * 320 + 2048)
                          + POINT_BYTES * trainer.max_history_points)  # room for this size only
     history.attach(trainer)
     trainer.train_batches(2)

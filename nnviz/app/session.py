@@ -490,7 +490,7 @@ class TrainingSession:
             self._new_history()
             message = f"training from batch {snapshot.batches} of the loaded run, with a fresh optimizer: a new run"
         else:
-            self.trainer.restore(snapshot.state)
+            self.trainer.restore(self.history.state_at(position))
             dropped = self.history.truncate_after(position)
             self.timeline.to_live()
             message = f"resumed from batch {snapshot.batches}: {dropped} later snapshots dropped"

@@ -8,14 +8,16 @@ long run costs few snapshots. Whenever the snapshots would hold more than
 leaves the smallest gap goes, one at a time, which drops every other one
 of an evenly spaced stretch. The first and the latest always stay.
 
-Snapshots of a live run hold the trainer's full state, so resuming from one
-trains on exactly as the run did; a snapshot read from a run file holds the
-parameters only (nnviz.model.run_io).
+Snapshots of a live run hold the trainer's full state but its loss/accuracy
+points, which the history keeps once for all of them (state_at puts them
+back), so resuming from one trains on exactly as the run did; a snapshot
+read from a run file holds the parameters only (nnviz.model.run_io).
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -29,9 +31,6 @@ GROWTH = 1.05
 #: What a snapshot costs besides its arrays' data: the state and snapshot objects, array headers,
 #: RNG state, config, optimiser mapping (tracemalloc: 1.3-1.7 KB, rounded up).
 OBJECT_BYTES = 2048
-#: A state's tuple of the loss/accuracy points so far holds a pointer per point (the points are shared):
-#: up to 80 KB a snapshot at the trainer's MAX_HISTORY_POINTS, and hundreds of snapshots.
-POINT_REFERENCE_BYTES = 8
 #: A loss/accuracy point of the run (tracemalloc: 217 bytes with the trainer's list's reference), and this
 #: history's own reference to it: up to 2.3 MB at MAX_HISTORY_POINTS.
 POINT_BYTES = 232
@@ -45,7 +44,7 @@ DEFAULT_CAP_MB = 256
 class Snapshot:
     batches: int  # trainer.batches_trained when taken
     samples_seen: int
-    state: TrainerState | None  # the full state (resume exactly); None when read from a run file
+    state: TrainerState | None  # the full state but its points (resume with RunHistory.state_at); None from a run file
     params: np.ndarray  # flat float32 parameters, read-only; state.params itself when there is a state
 
 
@@ -130,7 +129,9 @@ class RunHistory:
         self._sync_points(trainer)
         if not np.isfinite(trainer.network.params).all():
             return  # a diverged network: nothing to look at, and a run file cannot hold it
-        state = trainer.snapshot()
+        # Without its points: a state holding the points of its day kept every point the trainer thinned away
+        # since alive, uncounted, for as long as the state stayed (8 MB an hour at full speed).
+        state = trainer.snapshot(points=False)
         self._add(Snapshot(state.batches_trained, state.samples_seen, state, state.params))
         self._thin()
 
@@ -235,11 +236,25 @@ class RunHistory:
         return self._config
 
     # ------------------------------------------------------------ resuming
+    def state_at(self, index: int) -> TrainerState:
+        """Snapshot ``index``'s state with the run's points up to it: for Trainer.restore.
+
+        The points are this history's (thinned as the run went on, so maybe
+        sparser than the trainer held then): what the curve showed up to there.
+        ValueError for a snapshot read from a run file, which has no state.
+        """
+        snapshot = self._snapshots[index]
+        if snapshot.state is None:
+            raise ValueError(f"the snapshot at batch {snapshot.batches} holds parameters only (read from a run file)")
+        points = self.points
+        upto = bisect.bisect_right(points, snapshot.samples_seen, key=lambda point: point.samples_seen)
+        return dataclasses.replace(snapshot.state, history=tuple(points[:upto]))
+
     def truncate_after(self, index: int) -> int:
         """Drop the snapshots after ``index``, and the points after it; return how many snapshots went.
 
-        To train on from there, restore ``self[index].state`` into the trainer
-        (before training; the order of the two calls does not matter).
+        To train on from there, restore ``self.state_at(index)`` into the
+        trainer (before training; the order of the two calls does not matter).
         """
         index = range(len(self._snapshots))[index]  # IndexError when out of range; negative counts from the end
         dropped = self._drop_after(index)
@@ -262,12 +277,10 @@ class RunHistory:
 def _state_bytes(state: TrainerState) -> int:
     """A state's own memory: its parameters, optimiser arrays and objects, not the (shared) order."""
     arrays = sum(value.nbytes for value in state.optimizer_state.values() if isinstance(value, np.ndarray))
-    return state.params.nbytes + arrays + OBJECT_BYTES + POINT_REFERENCE_BYTES * len(state.history)
+    return state.params.nbytes + arrays + OBJECT_BYTES
 
 
 def _largest_snapshot_bytes(trainer: Trainer) -> int:
-    """What one snapshot of this trainer may come to: with Adam's two moment arrays, an order of its own
-    and as many points as the trainer keeps."""
+    """What one snapshot of this trainer may come to: with Adam's two moment arrays and an order of its own."""
     params = trainer.network.params.nbytes
-    return (3 * params + np.dtype(np.int64).itemsize * trainer.num_train_samples + OBJECT_BYTES
-            + POINT_REFERENCE_BYTES * trainer.max_history_points)
+    return 3 * params + np.dtype(np.int64).itemsize * trainer.num_train_samples + OBJECT_BYTES

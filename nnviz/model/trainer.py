@@ -36,8 +36,8 @@ class HistoryPoint:
 
     A trainer that defers its test-set evaluations (Trainer.deferred_test)
     records the point with a NaN test accuracy and fills it in once, later
-    (Trainer.fill_test_accuracy): in place, since the trainer's history, its
-    snapshots' states and a RunHistory all hold this very object.
+    (Trainer.fill_test_accuracy): in place, since the trainer's history, the
+    states taken with its points and a RunHistory all hold this very object.
     """
 
     samples_seen: int
@@ -82,7 +82,9 @@ class TrainerState:
     epoch_cost_sum: float
     epoch_correct: int
     epoch_samples: int
-    history: tuple[HistoryPoint, ...]
+    # The loss/accuracy points so far; None when the state's run history keeps them (RunHistory.state_at):
+    # hundreds of states each holding the points of its day kept thinned-away points alive without bound.
+    history: tuple[HistoryPoint, ...] | None
     next_history_at: int
     diverged: str | None
 
@@ -455,8 +457,13 @@ class Trainer:
         )
 
     # -------------------------------------------------------- snapshot, restore
-    def snapshot(self) -> TrainerState:
-        """Everything needed to continue training exactly from here (see restore)."""
+    def snapshot(self, points: bool = True) -> TrainerState:
+        """Everything needed to continue training exactly from here (see restore).
+
+        ``points=False`` leaves out the loss/accuracy points (history None),
+        for a holder that keeps the run's points itself and puts them back
+        before the state is restored (RunHistory.state_at).
+        """
         return TrainerState(
             config=self.config.replace(),
             params=_frozen_copy(self.network.params),
@@ -474,7 +481,7 @@ class Trainer:
             epoch_cost_sum=self._epoch_cost_sum,
             epoch_correct=self._epoch_correct,
             epoch_samples=self._epoch_samples,
-            history=tuple(self.history),
+            history=tuple(self.history) if points else None,
             next_history_at=self._next_history_at,
             diverged=self.diverged,
         )
@@ -483,7 +490,8 @@ class Trainer:
         """Go back to ``state``: training on gives the very weights training on from the snapshot gave.
 
         ValueError, leaving the trainer as it was, if the state belongs to
-        another network or another training set.
+        another network or another training set, or was taken without its
+        points (snapshot(points=False)).
         """
         optimizer = self._check_restorable(state)
         self.config = state.config.replace()
@@ -509,6 +517,9 @@ class Trainer:
     def _check_restorable(self, state: TrainerState):
         """The optimiser the state's config names, holding its state: made before anything changes."""
         network = self.network
+        if state.history is None:
+            raise ValueError("the state was taken without its loss/accuracy points: restore its run history's "
+                             "state_at(index)")
         if list(state.config.layers) != network.layer_sizes or state.config.output != network.output.name:
             raise ValueError(f"the state is of a {format_layers(state.config.layers)} {state.config.output} network, "
                              f"this is a {format_layers(network.layer_sizes)} {network.output.name} one")
