@@ -15,9 +15,12 @@ snapshot per 5% more batches, within --history-mb): what is left should
 stay flat. The same slopes by kind of mapping (main heap less the run
 history, anonymous maps, mapped files) say where growth is. The run history
 counts its snapshots and its loss/accuracy points; with a small --history-mb
-it fills in a few minutes and thins itself from then on, so the whole RSS
-should stay flat. --minutes 2 is a quick check that it works; a real soak
-takes 30 minutes or more.
+it fills (its snapshots thinned after a minute, its points at their 10,000
+after about a quarter of an hour at full speed) and thins itself from then
+on, so the whole RSS should stay flat: with --history-mb the warm-up lasts
+until the history is full, unless --warmup-minutes says otherwise.
+--minutes 2 is a quick check that it works; a real soak takes 30 minutes or
+more.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class Sample:
     rss_mb: float
     samples_seen: int | None  # None: no debug state yet
     history_mb: float
+    history_points: int | None  # the run's loss/accuracy points; None: no debug state yet
     kinds_mb: dict[str, float]  # resident memory by kind of mapping (resident_by_kind)
 
 
@@ -59,7 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=30.0, help="how long the window trains (default: 30)")
     parser.add_argument("--warmup-minutes", type=float, default=None,
                         help=f"left out of the slope (default: {WARMUP_SHARE * 100:.0f}%% of the run, "
-                             f"at most {MAX_WARMUP_MINUTES:g})")
+                             f"at most {MAX_WARMUP_MINUTES:g}; with --history-mb, until the history is full)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between memory samples (default: 5)")
     parser.add_argument("--size", default="1280x720", help="window size (default: 1280x720)")
     parser.add_argument("--csv", help="also write every sample to this CSV file, to fit other stretches later")
@@ -69,6 +73,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.interval <= 0:
         parser.error("--minutes and --interval must be positive")
+    args.until_history_full = args.warmup_minutes is None and bool(args.history_mb)
     if args.warmup_minutes is None:
         args.warmup_minutes = min(WARMUP_SHARE * args.minutes, MAX_WARMUP_MINUTES)
     if not 0 <= args.warmup_minutes < args.minutes:
@@ -146,7 +151,8 @@ def soak(args) -> list[Sample]:
                 state = debug_state(state_path) or {}
                 if memory is not None:
                     samples.append(Sample(time.monotonic() - start, memory, state.get("samples_seen"),
-                                          state.get("history_bytes", 0) / 2**20, resident_by_kind(app.pid)))
+                                          state.get("history_bytes", 0) / 2**20, state.get("history_points"),
+                                          resident_by_kind(app.pid)))
                     if len(samples) % 12 == 1:
                         print(f"  {samples[-1].seconds / 60:5.1f} min: RSS {memory:7.1f} MB, "
                               f"history {samples[-1].history_mb:6.1f} MB", file=sys.stderr, flush=True)
@@ -173,8 +179,35 @@ def fit(hours: np.ndarray, megabytes: np.ndarray) -> tuple[float, float, float]:
     return float(slope), scatter / spread if spread > 0 else math.inf, scatter
 
 
+def history_full_at(samples: list[Sample]) -> float | None:
+    """Seconds into the run when its history was first full: both its bytes and its points had been
+    thinned (each dropped between two samples) by then. None when either never was."""
+    def first_drop(values) -> float | None:
+        known = [(s.seconds, value) for s, value in zip(samples, values) if value is not None]
+        return next((now for (_, before), (now, value) in zip(known, known[1:]) if value < before), None)
+
+    drops = (first_drop([s.history_mb if s.samples_seen else None for s in samples]),
+             first_drop([s.history_points for s in samples]))
+    return None if None in drops else max(drops)
+
+
+def warmup_seconds(args, samples: list[Sample]) -> float:
+    """The warm-up asked for; with --history-mb and none asked for, at least until the history was full."""
+    seconds = args.warmup_minutes * 60
+    if args.until_history_full:
+        full = history_full_at(samples)
+        if full is None:
+            print("the run history never filled: the whole RSS grows with it (read the slope less the history); "
+                  "a smaller --history-mb or a longer run fills it")
+        else:
+            print(f"the run history was full (its snapshots and its points thinned) at {full / 60:.1f} min")
+            seconds = max(seconds, full)
+    return seconds
+
+
 def report(args, samples: list[Sample]) -> None:
-    warm = [s for s in samples if s.seconds >= args.warmup_minutes * 60]
+    warmup = warmup_seconds(args, samples)
+    warm = [s for s in samples if s.seconds >= warmup]
     if len(warm) < 3:
         sys.exit(f"bench_soak: only {len(warm)} samples after the warm-up: run longer or sample more often")
     training = [s for s in samples if s.samples_seen]
@@ -182,7 +215,7 @@ def report(args, samples: list[Sample]) -> None:
     settled, last = warm[0], samples[-1]
     cap = f", --history-mb {args.history_mb:g}" if args.history_mb else ""
     print(f"{args.minutes:g} min at max speed, window {args.size}{cap}, a sample every {args.interval:g} s "
-          f"({len(samples)} samples, {len(warm)} after a {args.warmup_minutes:g} min warm-up)")
+          f"({len(samples)} samples, {len(warm)} after a {warmup / 60:.3g} min warm-up)")
     trained = (last.samples_seen or 0) - (settled.samples_seen or 0)
     print(f"trained after the warm-up: {trained:,} samples")
     print(f"RSS: start (training, at {first.seconds:.0f} s) {first.rss_mb:.1f} MB, after warm-up "
@@ -208,10 +241,11 @@ def write_csv(path: str, samples: list[Sample]) -> None:
     kinds = sorted({kind for sample in samples for kind in sample.kinds_mb})
     with open(path, "w", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["seconds", "rss_mb", "samples_seen", "history_mb", *(f"{kind}_mb" for kind in kinds)])
+        writer.writerow(["seconds", "rss_mb", "samples_seen", "history_mb", "history_points",
+                         *(f"{kind}_mb" for kind in kinds)])
         for s in samples:
             writer.writerow([f"{s.seconds:.1f}", f"{s.rss_mb:.2f}", s.samples_seen, f"{s.history_mb:.2f}",
-                             *(f"{s.kinds_mb.get(kind, 0.0):.2f}" for kind in kinds)])
+                             s.history_points, *(f"{s.kinds_mb.get(kind, 0.0):.2f}" for kind in kinds)])
 
 
 def main(argv=None) -> None:

@@ -83,7 +83,7 @@ class TrainerState:
     epoch_correct: int
     epoch_samples: int
     # The loss/accuracy points so far; None when the state's run history keeps them (RunHistory.state_at):
-    # hundreds of states each holding the points of its day kept thinned-away points alive without bound.
+    # hundreds of states, each holding the points of its day, kept up to 10,000 thinned-away points alive each.
     history: tuple[HistoryPoint, ...] | None
     next_history_at: int
     diverged: str | None
