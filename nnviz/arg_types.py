@@ -18,11 +18,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_number(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_number(text: str) -> float:
+    value = _number(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
     return value
@@ -53,10 +57,7 @@ def size_type(minimum: int, maximum: int = 8192):
 
 
 def frame_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text)
     if not (math.isfinite(value) and 1 <= value <= 1000):
         raise argparse.ArgumentTypeError(f"{text!r} must be between 1 and 1000 frames per second")
     return value

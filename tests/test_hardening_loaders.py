@@ -533,27 +533,29 @@ def cache() -> Path:
     return Path(os.environ["XDG_CACHE_HOME"]) / "nnviz" / "mnist"
 
 
-def test_a_response_that_does_not_end_is_cut_off(cache, monkeypatch):
+def _label_download_error(cache, monkeypatch, body: bytes) -> tuple[str, str]:
+    """(the mirror's URL, the error) of downloading the test labels from a mirror that sends ``body``."""
     monkeypatch.setenv("NNVIZ_DOWNLOAD_TIMEOUT", "5")
-    mirror = _Mirror(os.urandom(2**20) * 8)  # 8 MB for a 10 kB file: "endless" as far as it matters
+    mirror = _Mirror(body)
     try:
         with pytest.raises(NnvizError) as caught:
             fetch.download(MNIST, [MNIST.test_labels], cache, mirrors=[mirror.url], progress=False)
     finally:
         mirror.close()
-    assert f"{mirror.url}: sent more than 75,644 bytes, more than the file can be" in str(caught.value)
+    return mirror.url, str(caught.value)
+
+
+def test_a_response_that_does_not_end_is_cut_off(cache, monkeypatch):
+    # 8 MB for a 10 kB file: "endless" as far as it matters
+    url, error = _label_download_error(cache, monkeypatch, os.urandom(2**20) * 8)
+    assert f"{url}: sent more than 75,644 bytes, more than the file can be" in error
     assert list(cache.iterdir()) == []
 
 
 def test_a_download_inflates_no_further_than_an_intact_file(cache, monkeypatch):
-    monkeypatch.setenv("NNVIZ_DOWNLOAD_TIMEOUT", "5")
-    mirror = _Mirror(gzip_bomb(64 * 2**20))  # 65 kB: within a label file's download limit
-    try:
-        with pytest.raises(NnvizError) as caught:
-            fetch.download(MNIST, [MNIST.test_labels], cache, mirrors=[mirror.url], progress=False)
-    finally:
-        mirror.close()
-    assert f"{mirror.url}: corrupt gzip data (it inflates to more than 47,040,016 bytes" in str(caught.value)
+    # 65 kB: within a label file's download limit
+    url, error = _label_download_error(cache, monkeypatch, gzip_bomb(64 * 2**20))
+    assert f"{url}: corrupt gzip data (it inflates to more than 47,040,016 bytes" in error
 
 
 @pytest.mark.parametrize("value", ["inf", "1e400", "86401", "nan"])
