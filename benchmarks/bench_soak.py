@@ -197,8 +197,8 @@ def warmup_seconds(args, samples: list[Sample]) -> float:
     if args.until_history_full:
         full = history_full_at(samples)
         if full is None:
-            print("the run history never filled: the whole RSS grows with it (read the slope less the history); "
-                  "a smaller --history-mb or a longer run fills it")
+            print("the run history was not full by the end (its points reach their most after about a quarter of "
+                  "an hour at full speed): the whole RSS grows with it; read the slope less the history, or run longer")
         else:
             print(f"the run history was full (its snapshots and its points thinned) at {full / 60:.1f} min")
             seconds = max(seconds, full)
