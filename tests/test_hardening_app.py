@@ -437,6 +437,8 @@ def test_the_timeline_and_hud_work_per_frame_is_bounded_and_looking_back_still_w
     resumed_at = session.history[position].samples_seen
     session.resume_here()
     assert all(p.samples_seen <= resumed_at for p in session.history.points)
+    # The resumed trainer has the run's points up to there (the snapshot itself holds none): the curve goes on.
+    assert session.trainer.history == session.history.points and session.trainer.history
     session.trainer.train_batches(100)
     session.accuracy.finish()
     assert session.history.points == session.trainer.history and len(session.trainer.history) <= 30
